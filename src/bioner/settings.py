@@ -6,6 +6,7 @@ keeps them equal). Every key a user may override with `dvc exp run -S key=value`
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -137,6 +138,20 @@ class TrainSettings(_Strict):
             raise ValueError("must be > 0 or 'auto'")
         return v
 
+    @field_validator("cpu_threads")
+    @classmethod
+    def _threads(cls, v: Any) -> Any:
+        if v != "auto" and v < 1:
+            raise ValueError("allowed: 'auto' or an integer >= 1")
+        return v
+
+    @field_validator("dataloader_workers")
+    @classmethod
+    def _workers(cls, v: Any) -> Any:
+        if v != "auto" and v < 0:
+            raise ValueError("allowed: 'auto' or an integer >= 0")
+        return v
+
 
 class Settings(_Strict):
     strategy: Literal["single_source", "sequential", "joint_uniform", "joint_noise_aware", "joint_partial"] = (
@@ -201,17 +216,67 @@ class Settings(_Strict):
         return out
 
 
+def _settings_key(loc: tuple[Any, ...]) -> str:
+    """Dotted settings key of an error location, without pydantic's union-branch tags
+    (`train.learning_rate.float` -> `train.learning_rate`)."""
+    parts: list[str] = []
+    model: Any = Settings
+    for p in loc:
+        if model is None:  # below a leaf setting: a union branch tag such as 'float' or "literal['auto']"
+            break
+        parts.append(str(p))
+        fld = model.model_fields.get(p) if isinstance(p, str) else None
+        ann = fld.annotation if fld is not None else None
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return ".".join(parts)
+
+
+_BOUND_OPS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    """(model holding the last settings key of `loc`, its FieldInfo or None)."""
+    model: Any = Settings
+    holder, fld = Settings, None
+    for p in loc:
+        if model is None:
+            break
+        holder = model
+        fld = model.model_fields.get(p) if isinstance(p, str) else None
+        ann = fld.annotation if fld is not None else None
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return holder, fld
+
+
+def _allowed_range(loc: tuple[Any, ...]) -> str | None:
+    """Every numeric bound of a setting ('> 0 and <= 1'), so the message names the whole allowed range."""
+    _, fld = _walk(loc)
+    if fld is None:
+        return None
+    bounds = [f"{op} {getattr(m, k)}" for m in fld.metadata for k, op in _BOUND_OPS.items()
+              if getattr(m, k, None) is not None]
+    return " and ".join(bounds) or None
+
+
 def _format_error(err: ValidationError) -> str:
-    lines = []
+    by_key: dict[str, tuple[Any, list[str]]] = {}
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"])
-        val = e.get("input")
+        key = _settings_key(e["loc"])
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling against params.yaml)"
+            holder, _ = _walk(e["loc"])
+            msg = ("unknown key (check the spelling against params.yaml); allowed keys here: "
+                   + ", ".join(holder.model_fields))
         elif e["type"] == "literal_error":
             msg = f"not allowed; {msg.lower()}"
-        lines.append(f"{key}={val!r}: {msg}")
+        elif e["type"] in _BOUND_ERRORS and (rng := _allowed_range(e["loc"])):
+            msg = f"out of range; allowed: {rng}"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
+        by_key.setdefault(key, (e.get("input"), []))[1].append(msg)
+    # one entry per key: the alternatives of a union (a number or 'auto') are joined with "or"
+    lines = [f"{key}={val!r}: {' or '.join(msgs)}" for key, (val, msgs) in by_key.items()]
     return "invalid settings: " + "; ".join(lines)
 
 
@@ -223,17 +288,65 @@ def from_dict(params: dict[str, Any]) -> Settings:
         raise SettingsError(_format_error(err)) from None
 
 
-def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Settings:
-    """Read params.yaml, apply dotted-key overrides ({"train.epochs": 1}) and validate."""
+def _leaf_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for k, v in d.items():
+        out += _leaf_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+    return out
+
+
+_MISSING = object()
+
+
+def missing_keys(params: dict[str, Any]) -> list[str]:
+    """Dotted keys of the schema that a params mapping lacks (`train.epochs`, ...)."""
+    missing = []
+    for key in _leaf_keys(Settings().model_dump(mode="json")):
+        node: Any = params
+        for part in key.split("."):
+            node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
+        if node is _MISSING:
+            missing.append(key)
+    return missing
+
+
+def read_params(path: str | Path, require_all: bool = True) -> dict[str, Any]:
+    """The mapping of a params file; with `require_all`, every schema key must be present.
+
+    A missing key is an error rather than a silent default: `dvc exp run -S key=value` can only override keys
+    that exist in params.yaml, and DVC tracks a stage's params by the keys listed there.
+    """
     path = Path(path)
     if not path.is_file():
         raise SettingsError(f"{path}: params file not found (run from the repo root or pass --params FILE)")
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        raise SettingsError(f"{path}: not valid YAML: {err}") from None
+        raise SettingsError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
     if not isinstance(params, dict):
         raise SettingsError(f"{path}: top level must be a mapping of settings")
+    missing = missing_keys(params) if require_all else []
+    if missing:
+        defaults = Settings().model_dump(mode="json")
+        examples = []
+        for key in missing[:3]:
+            val: Any = defaults
+            for part in key.split("."):
+                val = val[part]
+            examples.append(f"{key}: {json.dumps(val)}")
+        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+        raise SettingsError(
+            f"{path}: missing key(s) {', '.join(missing)}; every setting must be listed in the params file "
+            f"(`dvc exp run -S` only overrides listed keys). Add e.g. {'; '.join(examples)}{more} "
+            "(the defaults; bioner/settings.py is the schema)"
+        )
+    return params
+
+
+def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Settings:
+    """Read params.yaml, apply dotted-key overrides ({"train.epochs": 1}) and validate."""
+    path = Path(path)
+    params = read_params(path, require_all=False)
     for key, value in (overrides or {}).items():
         set_dotted(params, key, value)
     try:
@@ -243,10 +356,14 @@ def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = No
 
 
 def set_dotted(params: dict[str, Any], key: str, value: Any) -> None:
+    """params["a"]["b"] = value for key "a.b", creating missing sections."""
     node = params
     *parents, leaf = key.split(".")
-    for p in parents:
+    for i, p in enumerate(parents):
         node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            where = ".".join(parents[: i + 1])
+            raise SettingsError(f"{key}={value!r}: {where} is a value ({node!r}), not a section of settings")
     node[leaf] = value
 
 

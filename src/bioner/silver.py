@@ -52,7 +52,9 @@ def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int) ->
     silver_path = raw_dir / DATA_FILES["silver"]
     silver = load_corpus(silver_path, FIELD_9TAG)
     # the raw lines are written back unchanged (both label views kept), selected by the validated indices
-    lines = [ln for ln in silver_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    # split on "\n" only, as the loader does: str.splitlines() also splits inside JSON strings at U+2028/U+0085
+    text = silver_path.read_text(encoding="utf-8-sig")
+    lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip()]
     stats: dict = {"gold_sentences": len(gold), "silver_sentences": len(silver), "subset_seed": subset_seed,
                    "subsets": {}}
     if len(lines) != len(silver):  # empty-token records were skipped by the loader: re-derive from valid ones

@@ -165,7 +165,8 @@ def _hub_error(err: BaseException, *, repo: str, revision: str, filename: str) -
     if isinstance(err, errors.RevisionNotFoundError):
         return FetchError(
             f"revision {revision!r} not found in dataset repo {repo!r}; "
-            "set -S data.revision=<an existing branch, tag or 40-hex commit sha of that repo>"
+            "set -S data.revision=<an existing branch, tag or 40-hex commit sha of that repo>, "
+            f"or {OFFLINE_HINT}"
         )
     if isinstance(err, errors.GatedRepoError):
         return FetchError(
@@ -174,8 +175,8 @@ def _hub_error(err: BaseException, *, repo: str, revision: str, filename: str) -
         )
     if isinstance(err, errors.RepositoryNotFoundError):
         return FetchError(
-            f"dataset repo {repo!r} not found on the Hub (or private: log in with hf auth login "
-            "or HF_TOKEN); check -S data.repo=<owner/name>"
+            f"dataset repo {repo!r} (revision {revision!r}) not found on the Hub (or private: log in with "
+            f"hf auth login or HF_TOKEN); check -S data.repo=<owner/name>, or {OFFLINE_HINT}"
         )
     if isinstance(err, errors.LocalEntryNotFoundError):  # hf_hub_download's "could not reach the Hub"
         return _unreachable(where, reason)

@@ -10,6 +10,7 @@ Best model by validation entity F1 (seqeval strict IOB2) on BC5CDR validation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from accelerate import PartialState
 from datasets import Dataset, concatenate_datasets
 from transformers import (
     DataCollatorForTokenClassification,
@@ -32,6 +34,8 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 from transformers.trainer_utils import get_last_checkpoint
 
 from . import modeling
@@ -84,11 +88,36 @@ def token_losses(logits: torch.Tensor, labels: torch.Tensor, source: torch.Tenso
     return nll * valid
 
 
+class EpochSeededLengthGroupedSampler(LengthGroupedSampler):
+    """transformers' group-by-length sampler, shuffled by a generator seeded from (seed, epoch).
+
+    The stock sampler (generator=None) draws from the global torch RNG. Under DDP every rank must draw the
+    same permutation (accelerate then hands each rank every N-th batch), but dropout on differently padded
+    batches advances each rank's global RNG differently, so from the second epoch on the ranks' shards would
+    overlap. accelerate calls `set_epoch` on the sampler before every epoch (1 process or N), so seeding from
+    (seed, epoch) keeps ranks in step and makes a resumed run shuffle like an uninterrupted one.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int) -> None:
+        super().__init__(batch_size, lengths=lengths)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:  # noqa: D102
+        self.epoch = epoch
+
+    def __iter__(self):  # noqa: D105
+        g = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=g))
+
+
 class WeightedTokenTrainer(Trainer):
     """Trainer whose loss is the (per-example weighted, optionally partial-label) token cross-entropy.
 
     The loss is a sum over labelled tokens divided by `num_items_in_batch` (all labelled tokens of the
     accumulated batch, across processes), so it is independent of gradient accumulation and process count.
+    Under DDP each rank's loss is multiplied by the world size because DDP averages gradients over ranks: the
+    average of N such gradients is the gradient of (all labelled tokens' loss sum) / (their count), as in
+    `Trainer.compute_loss` with `average_tokens_across_devices` (transformers 5.24).
     """
 
     loss_is_scaled_for_ga = True
@@ -116,6 +145,13 @@ class WeightedTokenTrainer(Trainer):
                 loss = loss * self.args.world_size  # DDP averages gradients over processes
         return (loss, outputs) if return_outputs else loss
 
+    def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+        sampler = super()._get_train_sampler(train_dataset)
+        if isinstance(sampler, LengthGroupedSampler) and sampler.generator is None and not os.environ.get('TMP_NOFIX'):
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            return EpochSeededLengthGroupedSampler(sampler.batch_size, sampler.lengths, seed)
+        return sampler
+
 
 class Collator:
     """DataCollatorForTokenClassification (dynamic padding) plus the per-example weight/source columns."""
@@ -135,6 +171,17 @@ class Collator:
 
 # ---------------------------------------------------------------------------------------------------------------
 # logging
+class EpochLogCallback(TrainerCallback):
+    """One concise log line per evaluation (replaces the Trainer's raw dict printing when not on a terminal)."""
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # noqa: D102
+        if not state.is_world_process_zero or not metrics:
+            return
+        per = ", ".join(f"{k[8:]} {v:.3f}" for k, v in metrics.items() if k.startswith("eval_f1_"))
+        log.info("epoch %.2f step %d: validation F1 %.4f (%s)", state.epoch or 0, state.global_step,
+                 metrics.get("eval_f1", float("nan")), per)
+
+
 class LiveCallback(TrainerCallback):
     """Logs Trainer logs to a dvclive `Live` at step = optimizer step (+ offset for phase 2).
 
@@ -151,7 +198,8 @@ class LiveCallback(TrainerCallback):
             return
         self.live.step = state.global_step + self.offset
         for key, value in logs.items():
-            if not isinstance(value, (int, float)) or key in ("epoch", "total_flos"):
+            # train_loss: the run's mean loss, logged at the end; as train/loss it adds a bogus last point
+            if not isinstance(value, (int, float)) or key in ("epoch", "total_flos", "train_loss"):
                 continue
             if key.startswith("eval_"):
                 name = "eval/" + key[5:]
@@ -159,11 +207,31 @@ class LiveCallback(TrainerCallback):
                 name = "train/" + key[6:]
             else:
                 name = "train/" + key
-            if name.endswith(("_runtime", "_samples_per_second", "_steps_per_second")):
+            if key.endswith(("_runtime", "_samples_per_second", "_steps_per_second")):
                 continue
             self.live.log_metric(self.prefix + name, float(value))
         self.live.log_metric("epoch", float(state.epoch or 0), plot=False)
         self.live.sync()
+
+
+class ShardRecorder(TrainerCallback):
+    """Debug hook, on when the environment sets BIONER_DEBUG_SHARDS=1: before each epoch every process writes
+    the training-example indices of its data shard to `<phase work dir>/shards_rank<R>.json`
+    ({epoch: [indices]}), so a test can check that DDP ranks see disjoint shards. Reads the rank's batch
+    sampler, which has no side effects (EpochSeededLengthGroupedSampler and accelerate's seedable sampler draw
+    from their own generators).
+    """
+
+    def __init__(self) -> None:
+        self.epochs: dict[str, list[int]] = {}
+
+    def on_epoch_begin(self, args, state, control, train_dataloader=None, **kwargs):  # noqa: D102
+        if train_dataloader is None:
+            return
+        epoch = int(state.epoch or 0)
+        train_dataloader.set_epoch(epoch)  # the Trainer sets the same epoch right after this callback
+        self.epochs[str(epoch)] = [int(i) for batch in train_dataloader.batch_sampler for i in batch]
+        write_json(Path(args.output_dir) / f"shards_rank{args.process_index}.json", self.epochs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -264,6 +332,32 @@ def run_fingerprint(s: Settings, data_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _ddp_backend() -> str | None:
+    """gloo for multi-process CPU runs; None lets accelerate choose (nccl on CUDA)."""
+    return "gloo" if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None
+
+
+def _dist_state() -> PartialState:
+    """accelerate's process state (the one TrainingArguments sets up too): rank, world size, barriers.
+
+    Under torchrun it joins the process group (same backend as the Trainer); in one process it is inert.
+    """
+    return PartialState(cpu=not torch.cuda.is_available(), backend=_ddp_backend())
+
+
+@contextlib.contextmanager
+def rank_zero_first():
+    """Run the block in global rank 0 first, then in each node's local rank 0, then in every other process.
+
+    For writes into the shared work dir (tiny backbone, checkpoint clean-up): later processes find rank 0's
+    result and skip the work; on nodes without a shared filesystem the node's local rank 0 does it once.
+    Just runs the block in a single process.
+    """
+    state = _dist_state()
+    with state.main_process_first(), state.local_main_process_first():
+        yield
+
+
 def _training_args(s: Settings, out: Path, epochs: float, lr: float, n_train: int) -> TrainingArguments:
     steps_per_epoch = max(1, -(-n_train // (s.train.batch_size * s.train.gradient_accumulation_steps
                                              * max(1, int(os.environ.get("WORLD_SIZE", "1"))))))
@@ -293,8 +387,7 @@ def _training_args(s: Settings, out: Path, epochs: float, lr: float, n_train: in
         remove_unused_columns=False,
         report_to="none",
         disable_tqdm=not os.isatty(2),
-        ddp_backend="gloo" if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
-        else None,
+        ddp_backend=_ddp_backend(),
         **_device_knobs(s),
     )
 
@@ -310,7 +403,13 @@ def _run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, trai
         preprocess_logits_for_metrics=_argmax_logits, o_masks=o_masks,
         callbacks=[LiveCallback(live, step_offset)] if live is not None else None,
     )
-    resume = get_last_checkpoint(str(out)) if out.is_dir() else None
+    if args.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)
+        trainer.add_callback(EpochLogCallback())
+    if os.environ.get("BIONER_DEBUG_SHARDS") == "1":
+        trainer.add_callback(ShardRecorder())
+    with rank_zero_first():  # rank 0 removes an incomplete checkpoint before the others look
+        resume = last_complete_checkpoint(out)
     if resume:
         log.info("resuming from %s", resume)
     t0 = time.time()
@@ -322,19 +421,39 @@ def _run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, trai
     return trainer, info
 
 
+def last_complete_checkpoint(out: Path) -> str | None:
+    """The newest Trainer checkpoint in `out` that was completely written, or None.
+
+    `get_last_checkpoint` takes the highest-numbered checkpoint-* directory even when a kill interrupted its
+    writing; the Trainer writes trainer_state.json last, so a checkpoint without a readable one is incomplete:
+    it is deleted (with a warning) and the previous checkpoint is used.
+    """
+    while out.is_dir() and (last := get_last_checkpoint(str(out))):
+        try:
+            json.loads((Path(last) / "trainer_state.json").read_text(encoding="utf-8"))
+            return last
+        except (OSError, ValueError):
+            log.warning("removing incomplete checkpoint %s (interrupted while it was written)", last)
+            shutil.rmtree(last)
+    return None
+
+
 def _save_model(trainer: Trainer, tokenizer: PreTrainedTokenizerFast, dest: Path, meta: dict) -> None:
     """Write model + tokenizer + label maps to a temp dir, then swap it into `dest` (never half-written)."""
     if not trainer.is_world_process_zero():
         return
+    for stale in dest.parent.glob(f".{dest.name}.tmp*"):  # left by a run killed while saving
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    trainer.save_model(str(tmp))  # safetensors, config with id2label/label2id, no optimizer state
-    tokenizer.save_pretrained(str(tmp))
-    write_json(tmp / "bioner.json", meta)
-    for junk in ("training_args.bin",):
-        (tmp / junk).unlink(missing_ok=True)
-    replace_dir(tmp, dest)
+    try:
+        trainer.save_model(str(tmp))  # safetensors, config with id2label/label2id, no optimizer state
+        tokenizer.save_pretrained(str(tmp))
+        write_json(tmp / "bioner.json", meta)
+        for junk in ("training_args.bin",):
+            (tmp / junk).unlink(missing_ok=True)
+        replace_dir(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone after a successful swap; a failed one leaves no debris
 
 
 def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw",
@@ -347,19 +466,23 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
     """
     output_dir, data_dir = Path(output_dir), Path(data_dir)
     silver_dir = Path(silver_dir) if silver_dir else None
+    modeling.check_backbone(s.backbone)  # fail fast: before any data or training work
     fp = run_fingerprint(s, data_dir)
     work = Path(work_dir) if work_dir else output_dir.parent / f".{output_dir.name}_work"
     work = work / fp
-    if s.train.cpu_threads != "auto" and not torch.cuda.is_available():
+    if s.train.cpu_threads != "auto":  # per process: under torchrun each of the train.nproc processes
         torch.set_num_threads(int(s.train.cpu_threads))
+    world_size = _dist_state().num_processes  # joins the process group under torchrun; 1 otherwise
     set_seed(s.seed)
     corpora = load_training_corpora(s, data_dir, silver_dir)
 
     if s.backbone == "tiny":
         texts = _texts(corpora["gold"], *( [corpora["silver"]] if corpora["silver"] is not None else []))
         backbone = work / "tiny_backbone"
-        if not (backbone / "model.safetensors").is_file():
-            modeling.build_tiny(texts, backbone, s.tiny, s.seed, max_position=max(512, s.train.max_length))
+        with rank_zero_first():  # one process builds it into the shared work dir, the others load it
+            if not (backbone / "model.safetensors").is_file():
+                modeling.build_tiny(texts, backbone, s.tiny, s.seed,
+                                    max_position=max(512, s.train.max_length))
     else:
         backbone = modeling.resolve_backbone(s.backbone)
     tokenizer = modeling.load_tokenizer(backbone)
@@ -371,7 +494,17 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
     if s.strategy == "joint_partial":
         o_masks = label_masks(s.scheme, {GOLD: s.sources.gold, SILVER: s.sources.silver})
 
+    # what makes runs with different process counts comparable (HF does not rescale the lr with world size)
+    scale = {"world_size": world_size, "learning_rate": s.learning_rate,
+             "effective_batch_size": s.train.batch_size * s.train.gradient_accumulation_steps * world_size}
+    if s.strategy == "sequential":
+        scale["phase2_learning_rate"] = s.phase2_learning_rate
+    log.info("effective batch size %d (batch %d x grad accum %d x %d processes), lr %g",
+             scale["effective_batch_size"], s.train.batch_size, s.train.gradient_accumulation_steps,
+             world_size, s.learning_rate)
     live = _open_live(live_dir)
+    if live is not None:
+        live.log_params(scale)
     meta = {"strategy": s.strategy, "backbone": s.backbone, "model_id": str(backbone) if s.backbone == "tiny"
             else s.model_id, "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
     summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats}
@@ -389,6 +522,7 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
         _save_model(trainer, tokenizer, output_dir / "best_model", meta)
         if trainer.is_world_process_zero():
             snap = s.resolved()
+            snap["resolved"].update(scale)  # the real process count, whatever launched this run
             snap["run"] = summary
             write_yaml(output_dir / "config_snapshot.yaml", snap)
             if live is not None:
@@ -404,8 +538,13 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
 def _open_live(live_dir: str | Path | None) -> Any:
     if live_dir is None or int(os.environ.get("RANK", "0")) != 0:
         return None
+    import dvclive.monitor_system
     from dvclive import Live
 
+    if not torch.cuda.is_available():
+        # dvclive asks NVML whenever pynvml is importable; without an NVIDIA driver every sample then fails
+        # and no system metric (CPU, RAM, disk) is logged at all, after a traceback. No GPU: don't ask.
+        dvclive.monitor_system.GPU_AVAILABLE = False
     return Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, monitor_system=True)
 
 

@@ -1,0 +1,115 @@
+"""The aggregate stage (design.md s.4): one experiment's results in the shapes DVC displays.
+
+Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `config_snapshot.yaml`; writes
+
+- `metrics/metrics.json`: flat and small, what `dvc exp show` lists. Per applicable test set `<name>`
+  (the test set name without `test_`): `<name>_f1`, `<name>_precision`, `<name>_recall` (micro over the
+  types the test set annotates) and `<name>_f1_<Type>` per annotated type; plus `val_f1`, the best
+  validation micro F1 (the last phase's for sequential). A test set the model cannot be scored on (a 5-tag
+  model on the Virus/Gene PubMed test) contributes no keys: `dvc exp show` shows `-`, not a misleading 0.
+- `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
+  the experiment; the copy in models/ is DVC-cached).
+- `plots/scaling_point.json`: this experiment's point of the silver-ratio scaling curve (silver sentences
+  used vs test F1s), a `dvc plots` source: `dvc plots diff` over experiments with different `silver.ratio`
+  draws the curve.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .atomic import write_json, write_yaml
+from .labels import TEST_SETS
+from .settings import config_name
+
+
+class AggregateError(RuntimeError):
+    """A missing or malformed input of the aggregate stage."""
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"{path}: not found (run the evaluate stage first: dvc repro evaluate)"
+        raise AggregateError(msg) from None
+    except json.JSONDecodeError as err:
+        raise AggregateError(f"{path}: not valid JSON: {err}") from None
+
+
+def _read_snapshot(path: Path) -> dict[str, Any]:
+    try:
+        snap = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AggregateError(f"{path}: not found (run the train stage first: dvc repro train)") from None
+    if not isinstance(snap, dict) or "strategy" not in snap:
+        raise AggregateError(f"{path}: not a config snapshot written by `bioner train`")
+    return snap
+
+
+def short_name(test_set: str) -> str:
+    """'test_bc5cdr' -> 'bc5cdr' (metric key prefix)."""
+    return test_set.removeprefix("test_")
+
+
+def is_applicable(result: dict[str, Any]) -> bool:
+    """False for an evaluation the evaluate stage marked not applicable (model lacks every annotated type)."""
+    return bool(result.get("applicable", True))
+
+
+def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> dict[str, float]:
+    """The flat metrics.json of one experiment (see the module docstring for the keys)."""
+    out: dict[str, float] = {}
+    for name, res in evals.items():
+        if not is_applicable(res):
+            continue
+        p = short_name(name)
+        micro = res["micro"]
+        out[f"{p}_f1"] = round(float(micro["f1"]), 4)
+        out[f"{p}_precision"] = round(float(micro["precision"]), 4)
+        out[f"{p}_recall"] = round(float(micro["recall"]), 4)
+        for etype, row in res["per_entity"].items():
+            out[f"{p}_f1_{etype}"] = round(float(row["f1"]), 4)
+    run = snapshot.get("run") or {}
+    last = run.get("phase2") or run.get("phase1") or {}
+    if last.get("best_validation_f1") is not None:
+        out["val_f1"] = round(float(last["best_validation_f1"]), 4)
+    return out
+
+
+def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[str, Any]:
+    """One point of the scaling curve: silver ratio and sentences actually used, and the test F1s."""
+    uses_silver = snapshot["strategy"] != "single_source"
+    data = (snapshot.get("run") or {}).get("data") or {}
+    point: dict[str, Any] = {
+        "config": config_name(snapshot["strategy"], snapshot["backbone"]),
+        "strategy": snapshot["strategy"],
+        "backbone": snapshot["backbone"],
+        "seed": snapshot["seed"],
+        "silver_ratio": snapshot["silver"]["ratio"] if uses_silver else "0",
+        "silver_sentences": int(data.get("silver_sentences", 0)) if uses_silver else 0,
+        "gold_sentences": int(data.get("gold_sentences", 0)),
+    }
+    for name in TEST_SETS:
+        key = f"{short_name(name)}_f1"
+        if key in metrics:
+            point[key] = metrics[key]
+    return point
+
+
+def aggregate(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
+              plots_dir: str | Path = "plots") -> dict[str, float]:
+    """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics."""
+    model_dir, metrics_dir, plots_dir = Path(model_dir), Path(metrics_dir), Path(plots_dir)
+    snapshot = _read_snapshot(model_dir / "config_snapshot.yaml")
+    evals = {name: _read_json(metrics_dir / f"eval_{name}.json") for name in TEST_SETS}
+    metrics = flat_metrics(evals, snapshot)
+    write_json(metrics_dir / "metrics.json", metrics)
+    write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
+    # DVC plots read a JSON list of records; one record per experiment, compared across experiments.
+    write_json(plots_dir / "scaling_point.json", [scaling_point(metrics, snapshot)])
+    return metrics

@@ -1,0 +1,90 @@
+"""Queue the study as DVC experiments: six configs x seeds, and joint_uniform x silver ratios x seeds.
+
+A thin layer over `dvc exp run --queue -S ...` (DVC's own queue runs them: `dvc queue start -j N`); it writes
+no scheduler of its own. Config 5 at ratio `full` is also the `full` point of the ratio study, so it is not
+queued twice.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import CONFIGS, RATIOS
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    name: str
+    overrides: dict[str, str]
+
+    def command(self, extra: list[str]) -> list[str]:
+        cmd = ["dvc", "exp", "run", "--queue", "-n", self.name]
+        for k, v in {**self.overrides}.items():
+            cmd += ["-S", f"{k}={v}"]
+        for item in extra:
+            cmd += ["-S", item]
+        return cmd
+
+
+def study_points(seeds: list[int], study: str = "all", backbone: str | None = None,
+                 single_source_backbones: list[str] | None = None, ratios: tuple[str, ...] = ("1", "2", "4"),
+                 prefix: str = "") -> list[GridPoint]:
+    """The experiments of the study.
+
+    backbone: replaces the seed's backbone of configs 4-6 (and of 1-3 unless single_source_backbones is given);
+    single_source_backbones: the backbones compared by the single-source configs (e.g. tiny, minilm on a CPU,
+    the CPU analogue of the seed's bert-base / biobert / pubmedbert comparison).
+    """
+    pts: list[GridPoint] = []
+    if study in ("all", "configs"):
+        for name, (strategy, seed_backbone) in CONFIGS.items():
+            cfg_no = name.split("_")[1]
+            if strategy == "single_source" and single_source_backbones:
+                if name != "config_1_bert_base":
+                    continue  # one single-source row per backbone, not three copies of each
+                variants = [(f"ss-{b}", b) for b in single_source_backbones]
+            else:
+                variants = [(f"cfg{cfg_no}", backbone or seed_backbone)]
+            for tag, bb in variants:
+                for seed in seeds:
+                    pts.append(GridPoint(f"{prefix}{tag}-s{seed}",
+                                         {"strategy": strategy, "backbone": bb, "seed": str(seed)}))
+    if study in ("all", "ratios"):
+        bb = backbone or CONFIGS["config_5_joint_uniform"][1]
+        for r in ratios:
+            if r not in RATIOS:
+                raise ValueError(f"unknown ratio {r!r}; allowed: {RATIOS}")
+            if r == "full" and study == "all":
+                continue  # = config 5
+            for seed in seeds:
+                pts.append(GridPoint(f"{prefix}ratio{r}-s{seed}", {"strategy": "joint_uniform", "backbone": bb,
+                                                                    "silver.ratio": r, "seed": str(seed)}))
+    return pts
+
+
+def queue(points: list[GridPoint], extra: list[str], repo: str | Path = ".", dry_run: bool = False) -> list[str]:
+    """Queue each point with `dvc exp run --queue`; return the commands."""
+    cmds = []
+    for p in points:
+        cmd = p.command(extra)
+        cmds.append(shlex.join(cmd))
+        if not dry_run:
+            proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{shlex.join(cmd)} failed: {proc.stderr.strip()}")
+    return cmds
+
+
+def start(jobs: int, repo: str | Path = ".") -> None:
+    """Run the queue with `jobs` workers and wait for it (`dvc queue start -j N`, then `dvc exp show`)."""
+    import time
+
+    subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=repo, check=True)
+    while True:
+        out = subprocess.run(["dvc", "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
+        if not any(s in out for s in ("Queued", "Running")):
+            return
+        time.sleep(5)

@@ -1,0 +1,300 @@
+"""The study report: every experiment of `dvc exp show --json`, grouped into configurations, mean +- std.
+
+Experiments that differ only in `seed` are replicates of one configuration. Outputs:
+- metrics/aggregated_results.json: per group, its params, seeds and every metric's raw values, mean and std
+  (sample std, ddof=1; 0 for one seed); failed/incomplete experiments and collapsed runs listed by name.
+- metrics/aggregated_results.md: the paper table (per test set: per entity and micro P/R/F1 as mean +- std;
+  entities with fewer than `min_support` gold spans in a test set shown as N/A, the JSON keeps the value).
+- plots/scaling_curve.png + plots/scaling_curve.json: test F1 against silver sentences for the ratio study.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_open, write_json
+from .labels import TEST_SETS
+from .settings import CONFIGS, config_name
+
+METRICS_FILE = "metrics/metrics.json"
+PARAMS_FILE = "params.yaml"
+#: params that never define a configuration (replicates differ in them)
+REPLICATE_KEYS = ("seed",)
+#: a run whose micro F1 is below this on every applicable test set predicted (almost) nothing: collapsed
+COLLAPSE_F1 = 0.01
+
+
+class ReportError(RuntimeError):
+    """`dvc exp show` failed or returned nothing usable."""
+
+
+@dataclass
+class Experiment:
+    name: str
+    rev: str
+    params: dict[str, Any]
+    metrics: dict[str, float] | None
+    error: str | None = None
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    params: dict[str, Any]
+    runs: list[Experiment] = field(default_factory=list)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def exp_show(repo: str | Path = ".", all_commits: bool = False) -> list[dict[str, Any]]:
+    """`dvc exp show --json` (DVC's own machine-readable listing; queued/failed experiments included)."""
+    cmd = ["dvc", "exp", "show", "--json"] + (["--all-commits"] if all_commits else [])
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ReportError(f"`{' '.join(cmd)}` failed in {repo}: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout or "[]")
+
+
+def parse_experiments(rows: list[dict[str, Any]]) -> list[Experiment]:
+    """Experiments (not baselines or the workspace) from `dvc exp show --json` output."""
+    out: list[Experiment] = []
+    for baseline in rows:
+        for exp in baseline.get("experiments") or []:
+            for rev in exp.get("revs") or []:
+                name = rev.get("name") or exp.get("name") or rev.get("rev", "")[:7]
+                data = rev.get("data") or {}
+                params = _flatten(((data.get("params") or {}).get(PARAMS_FILE) or {}).get("data") or {})
+                mfile = (data.get("metrics") or {}).get(METRICS_FILE) or {}
+                metrics = mfile.get("data")
+                err = None
+                if rev.get("error"):
+                    err = rev["error"].get("msg", "error")
+                elif mfile.get("error"):
+                    err = mfile["error"].get("msg", "metrics missing")
+                elif metrics is None:
+                    err = "no metrics (queued, running or failed)"
+                state = (exp.get("executor") or {}).get("state") if isinstance(exp.get("executor"), dict) \
+                    else None
+                if state in ("failed",):
+                    err = err or "failed"
+                out.append(Experiment(name, rev.get("rev", ""), params, metrics, err))
+    return out
+
+
+def group_label(p: dict[str, Any]) -> str:
+    """Human name of a configuration: the seed config name, plus backbone/ratio/weight where they differ."""
+    strategy, backbone = p.get("strategy", "?"), p.get("backbone", "?")
+    name = config_name(strategy, backbone)
+    seed_backbone = dict(CONFIGS).get(name, (None, None))[1]
+    parts = [name]
+    if name.startswith("config_") and backbone != seed_backbone:
+        parts.append(f"[{backbone}]")
+    if strategy != "single_source" and str(p.get("silver.ratio", "full")) != "full":
+        parts.append(f"ratio={p['silver.ratio']}")
+    if strategy == "joint_noise_aware" and p.get("silver.weight") not in (None, 0.5):
+        parts.append(f"w={p['silver.weight']}")
+    return " ".join(parts)
+
+
+def group_experiments(exps: list[Experiment]) -> list[Group]:
+    groups: dict[str, Group] = {}
+    for e in exps:
+        cfg = {k: v for k, v in e.params.items() if k not in REPLICATE_KEYS}
+        key = json.dumps(cfg, sort_keys=True, default=str)
+        if key not in groups:
+            groups[key] = Group(key=key, label=group_label(e.params), params=cfg)
+        groups[key].runs.append(e)
+    # labels must be unique: add the differing params when two groups share one
+    by_label: dict[str, list[Group]] = defaultdict(list)
+    for g in groups.values():
+        by_label[g.label].append(g)
+    for label, gs in by_label.items():
+        if len(gs) > 1:
+            keys = sorted({k for g in gs for k in g.params})
+            differ = [k for k in keys if len({json.dumps(g.params.get(k), default=str) for g in gs}) > 1]
+            for g in gs:
+                g.label = label + " (" + ", ".join(f"{k}={g.params.get(k)}" for k in differ) + ")"
+    return sorted(groups.values(), key=lambda g: g.label)
+
+
+def summarize(values: list[float]) -> dict[str, Any]:
+    mean = statistics.fmean(values)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"values": values, "mean": mean, "std": std, "n": len(values)}
+
+
+def is_collapsed(metrics: dict[str, float]) -> bool:
+    f1s = [v for k, v in metrics.items() if k.endswith("_f1") and k.split("_")[0] in _TS_PREFIXES]
+    return bool(f1s) and all(v < COLLAPSE_F1 for v in f1s)
+
+
+_TS_PREFIXES = tuple(t.removeprefix("test_") for t in TEST_SETS)
+
+
+def build_report(exps: list[Experiment]) -> dict[str, Any]:
+    groups = group_experiments(exps)
+    out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": []}
+    for g in groups:
+        ok = [e for e in g.runs if e.error is None and e.metrics]
+        for e in g.runs:
+            if e.error is not None or not e.metrics:
+                out["failed"].append({"experiment": e.name, "group": g.label, "seed": e.params.get("seed"),
+                                      "reason": e.error or "no metrics"})
+        keys = sorted({k for e in ok for k in e.metrics})
+        metrics: dict[str, Any] = {}
+        for k in keys:
+            vals = [float(e.metrics[k]) for e in ok if k in e.metrics]
+            missing = [e.name for e in ok if k not in e.metrics]
+            metrics[k] = summarize(vals)
+            if missing:
+                metrics[k]["missing_in"] = missing
+        collapsed = [e.name for e in ok if is_collapsed(e.metrics)]
+        for name in collapsed:
+            out["collapsed"].append({"experiment": name, "group": g.label})
+        out["groups"].append({
+            "label": g.label, "params": g.params,
+            "seeds": [e.params.get("seed") for e in ok], "experiments": [e.name for e in ok],
+            "collapsed": collapsed, "metrics": metrics,
+        })
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def _cell(m: dict[str, Any], key: str, na: bool) -> str:
+    if na:
+        return "N/A"
+    if key not in m:
+        return "-"
+    return f"{m[key]['mean']:.3f} ± {m[key]['std']:.3f}"
+
+
+def markdown(report: dict[str, Any], min_support: int = 10) -> str:
+    lines = ["# Aggregated results", "",
+             "Mean ± sample std (ddof=1) over seeds; strict IOB2 entity scores (seqeval). Entities with fewer "
+             f"than {min_support} gold spans in a test set are N/A (the JSON keeps the values).", ""]
+    for ts in _TS_PREFIXES:
+        types = TEST_SETS[f"test_{ts}"].annotated_types
+        rows = [g for g in report["groups"] if f"{ts}_f1" in g["metrics"]]
+        if not rows:
+            continue
+        lines += [f"## {ts.upper() if ts == 'bc5cdr' else ts.capitalize()} test "
+                  f"({', '.join(types)})", ""]
+        head = ["config", "seeds"] + [f"{t} {m}" for t in (*types, "micro") for m in ("P", "R", "F1")]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for g in rows:
+            m = g["metrics"]
+            cells = [g["label"] + (" ⚠ collapsed" if g["collapsed"] else ""), str(len(g["seeds"]))]
+            for t in (*types, "micro"):
+                sup_key = f"{ts}_support_{t}"
+                na = t != "micro" and sup_key in m and m[sup_key]["mean"] < min_support
+                for met in ("precision", "recall", "f1"):
+                    key = f"{ts}_{met}" if t == "micro" else f"{ts}_{met}_{t}"
+                    cells.append(_cell(m, key, na))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if report["collapsed"]:
+        lines += ["## Collapsed runs", "", "Runs whose micro F1 is below "
+                  f"{COLLAPSE_F1} on every test set (they predict (almost) only O):", ""]
+        lines += [f"- `{c['experiment']}` ({c['group']})" for c in report["collapsed"]] + [""]
+    if report["failed"]:
+        lines += ["## Failed or incomplete experiments", ""]
+        lines += [f"- `{f['experiment']}` ({f['group']}, seed {f['seed']}): {f['reason']}"
+                  for f in report["failed"]] + [""]
+    return "\n".join(lines)
+
+
+def scaling_points(report: dict[str, Any], strategy: str = "joint_uniform") -> list[dict[str, Any]]:
+    """Mean/std test F1 per silver ratio for the groups that differ only in silver.ratio."""
+    pts = []
+    for g in report["groups"]:
+        p = g["params"]
+        if p.get("strategy") != strategy or "silver_sentences" not in g["metrics"]:
+            continue
+        row = {"group": g["label"], "silver_ratio": str(p.get("silver.ratio")),
+               "silver_sentences": g["metrics"]["silver_sentences"]["mean"], "n_seeds": len(g["seeds"])}
+        for ts in _TS_PREFIXES:
+            if f"{ts}_f1" in g["metrics"]:
+                row[f"{ts}_f1"] = g["metrics"][f"{ts}_f1"]["mean"]
+                row[f"{ts}_f1_std"] = g["metrics"][f"{ts}_f1"]["std"]
+        pts.append(row)
+    # one curve: the most common non-ratio params (ignore other configurations with the same strategy)
+    def base(g_label: str) -> str:
+        return g_label.split(" ratio=")[0]
+
+    if pts:
+        counts: dict[str, int] = defaultdict(int)
+        for r in pts:
+            counts[base(r["group"])] += 1
+        main = max(counts, key=lambda k: counts[k])
+        pts = [r for r in pts if base(r["group"]) == main]
+    return sorted(pts, key=lambda r: r["silver_sentences"])
+
+
+def plot_scaling(points: list[dict[str, Any]], png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    xs = [p["silver_sentences"] for p in points]
+    for ts, color in zip(_TS_PREFIXES, ("tab:blue", "tab:orange"), strict=False):
+        if not all(f"{ts}_f1" in p for p in points):
+            continue
+        ys = [p[f"{ts}_f1"] for p in points]
+        sd = [p[f"{ts}_f1_std"] for p in points]
+        ax.plot(xs, ys, marker="o", color=color, label=f"{ts} test micro F1")
+        ax.fill_between(xs, [y - s for y, s in zip(ys, sd, strict=True)],
+                        [y + s for y, s in zip(ys, sd, strict=True)], color=color, alpha=0.2)
+        for x, y, p in zip(xs, ys, points, strict=True):
+            ax.annotate(f"{p['silver_ratio']}:1" if p["silver_ratio"] != "full" else "full", (x, y),
+                        textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set_xlabel("silver sentences in training")
+    ax.set_ylabel("test F1 (mean ± std over seeds)")
+    ax.set_title("Silver:gold scaling (joint_uniform)")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(png, "wb") as fh:
+        fig.savefig(fh, format="png")
+    plt.close(fig)
+
+
+def report(repo: str | Path = ".", out_dir: str | Path = "metrics", plots_dir: str | Path = "plots",
+           all_commits: bool = False, min_support: int = 10,
+           rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Collect experiments, write the JSON + Markdown report and the scaling curve; return the report."""
+    exps = parse_experiments(rows if rows is not None else exp_show(repo, all_commits))
+    if not exps:
+        raise ReportError("no experiments found: run some first (`dvc exp run ...` or `bioner grid --run`); "
+                          "`dvc exp show` lists only experiments of the current commit (try --all-commits)")
+    rep = build_report(exps)
+    out_dir, plots_dir = Path(out_dir), Path(plots_dir)
+    write_json(out_dir / "aggregated_results.json", rep)
+    with atomic_open(out_dir / "aggregated_results.md") as fh:
+        fh.write(markdown(rep, min_support))
+    pts = scaling_points(rep)
+    rep["scaling"] = pts
+    if len(pts) >= 2:
+        write_json(plots_dir / "scaling_curve.json", pts)
+        plot_scaling(pts, plots_dir / "scaling_curve.png")
+    write_json(out_dir / "aggregated_results.json", rep)
+    return rep

@@ -1,0 +1,172 @@
+"""Typed settings (bioner.settings): validation messages, configs, derived values, dotted overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bioner import settings as S
+from bioner.labels import SCHEME_5TAG, SCHEME_9TAG
+
+
+def _err(params: dict) -> str:
+    with pytest.raises(S.SettingsError) as exc:
+        S.from_dict(params)
+    return str(exc.value)
+
+
+def test_defaults_validate_and_round_trip() -> None:
+    s = S.Settings()
+    again = S.from_dict(s.model_dump(mode="json"))
+    assert again == s
+    assert s.strategy in S.STRATEGIES and s.silver.ratio in S.RATIOS
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"strategy": "joint"}, ["strategy='joint'", "'single_source'", "'joint_noise_aware'"]),
+        ({"silver": {"ratio": 3}}, ["silver.ratio='3'", "'1', '2', '4' or 'full'"]),
+        ({"silver": {"weight": 1.5}}, ["silver.weight=1.5", "less than or equal to 1"]),
+        ({"train": {"epochs": 0}}, ["train.epochs=0", "greater than 0"]),
+        ({"train": {"learning_rate": -1e-3}}, ["train.learning_rate=-0.001", "> 0 or 'auto'"]),
+        ({"train": {"precision": "fp8"}}, ["train.precision='fp8'", "'bf16'"]),
+        ({"trian": {"epochs": 1}}, ["trian=", "unknown key"]),
+        ({"train": {"epoch": 1}}, ["train.epoch=1", "unknown key"]),
+        ({"sources": {"silver": ["Protein"]}}, ["sources.silver=['Protein']", "'Gene'"]),
+        ({"tiny": {"hidden_size": 30, "num_heads": 4}}, ["tiny", "divisible"]),
+    ],
+)
+def test_validation_errors_name_key_value_and_allowed(params: dict, expected: list[str]) -> None:
+    msg = _err(params)
+    assert msg.startswith("invalid settings: ")
+    for part in expected:
+        assert part in msg, (part, msg)
+
+
+def test_union_error_is_one_entry_per_key() -> None:
+    # float | 'auto': pydantic reports one error per union branch, tagged 'float' / "literal['auto']"
+    msg = _err({"train": {"learning_rate": "fast"}})
+    assert msg.count("train.learning_rate=") == 1
+    assert "learning_rate.float" not in msg and "literal[" not in msg
+    assert "valid number" in msg and "'auto'" in msg
+
+
+def test_ratio_accepts_int_and_string() -> None:
+    assert S.from_dict({"silver": {"ratio": 2}}).silver.ratio == "2"
+    assert S.from_dict({"silver": {"ratio": "full"}}).silver.ratio == "full"
+    with pytest.raises(S.SettingsError):
+        S.from_dict({"silver": {"ratio": True}})
+
+
+def test_learning_rate_auto_resolution() -> None:
+    tiny = S.from_dict({"backbone": "tiny"})
+    bert = S.from_dict({"backbone": "pubmedbert"})
+    path = S.from_dict({"backbone": "/some/local/model"})
+    assert tiny.learning_rate == pytest.approx(2e-3)
+    assert bert.learning_rate == pytest.approx(2e-5) and path.learning_rate == pytest.approx(2e-5)
+    assert bert.phase2_learning_rate == pytest.approx(1e-5)  # the seed's phase 2 lr: half of phase 1
+    explicit = S.from_dict({"backbone": "tiny", "train": {"learning_rate": 5e-4, "phase2": {"learning_rate": 1e-4}}})
+    assert explicit.learning_rate == pytest.approx(5e-4) and explicit.phase2_learning_rate == pytest.approx(1e-4)
+    custom_auto = S.from_dict({"backbone": "biobert", "train": {"auto_lr_pretrained": 3e-5}})
+    assert custom_auto.learning_rate == pytest.approx(3e-5)
+
+
+def test_derived_values_per_strategy() -> None:
+    single = S.from_dict({"strategy": "single_source"})
+    assert single.scheme is SCHEME_5TAG and not single.uses_silver
+    for strategy in ("sequential", "joint_uniform", "joint_noise_aware", "joint_partial"):
+        s = S.from_dict({"strategy": strategy, "silver": {"weight": 0.25}})
+        assert s.scheme is SCHEME_9TAG and s.uses_silver
+        assert s.silver_weight == (0.25 if strategy == "joint_noise_aware" else 1.0)
+    assert S.from_dict({"backbone": "biobert"}).model_id == "dmis-lab/biobert-base-cased-v1.2"
+    assert S.from_dict({"backbone": "org/any-model"}).model_id == "org/any-model"
+
+
+def test_resolved_snapshot() -> None:
+    s = S.from_dict({"strategy": "sequential", "backbone": "tiny",
+                     "train": {"batch_size": 8, "gradient_accumulation_steps": 2}})
+    snap = s.resolved()
+    assert snap["strategy"] == "sequential" and snap["train"]["batch_size"] == 8
+    r = snap["resolved"]
+    assert r["label_scheme"] == "9tag" and r["labels"][0] == "O" and len(r["labels"]) == 9
+    assert r["learning_rate"] == pytest.approx(2e-3) and r["phase2_learning_rate"] == pytest.approx(1e-3)
+    assert r["effective_batch_size"] == 16 and r["silver_example_weight"] == 1.0
+    yaml.safe_dump(snap)  # serialisable as config_snapshot.yaml
+
+
+def test_apply_config() -> None:
+    params: dict = {"strategy": "single_source", "backbone": "tiny", "seed": 1}
+    S.apply_config(params, "config_6_joint_noise_aware")
+    assert params == {"strategy": "joint_noise_aware", "backbone": "pubmedbert", "seed": 1}
+    S.apply_config(params, "config_2_biobert")
+    assert (params["strategy"], params["backbone"]) == ("single_source", "biobert")
+    with pytest.raises(S.SettingsError, match="allowed: config_1_bert_base, "):
+        S.apply_config(params, "config_7")
+    assert len(S.CONFIGS) == 6
+
+
+def test_config_name() -> None:
+    assert S.config_name("single_source", "biobert") == "config_2_biobert"
+    assert S.config_name("joint_uniform", "tiny") == "config_5_joint_uniform"
+    assert S.config_name("sequential", "pubmedbert") == "config_4_sequential"
+    assert S.config_name("single_source", "org/model") == "single_source_org_model"
+    assert S.config_name("joint_partial", "tiny") == "joint_partial"
+
+
+def test_set_dotted() -> None:
+    params: dict = {"train": {"epochs": 3}}
+    S.set_dotted(params, "train.epochs", 1)
+    S.set_dotted(params, "train.phase2.learning_rate", 1e-4)
+    S.set_dotted(params, "seed", 7)
+    assert params == {"train": {"epochs": 1, "phase2": {"learning_rate": 1e-4}}, "seed": 7}
+    s = S.from_dict(params)
+    assert s.train.epochs == 1 and s.train.phase2.learning_rate == 1e-4 and s.seed == 7
+    with pytest.raises(S.SettingsError, match=r"seed\.x=1: seed is a value"):
+        S.set_dotted(params, "seed.x", 1)
+
+
+def test_load_file_with_overrides(tmp_path: Path) -> None:
+    p = tmp_path / "params.yaml"
+    p.write_text("strategy: sequential\nseed: 3\ntrain:\n  epochs: 2\n")
+    s = S.load(p, {"train.epochs": 0.5, "silver.ratio": 4})
+    assert (s.strategy, s.seed, s.train.epochs, s.silver.ratio) == ("sequential", 3, 0.5, "4")
+
+
+def test_load_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(S.SettingsError, match="params file not found"):
+        S.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("strategy: [unclosed\n")
+    with pytest.raises(S.SettingsError, match="not valid YAML"):
+        S.load(bad)
+    lst = tmp_path / "list.yaml"
+    lst.write_text("- 1\n- 2\n")
+    with pytest.raises(S.SettingsError, match="top level must be a mapping"):
+        S.load(lst)
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("seed: 1\ntrain:\n  batch_size: 0\n")
+    with pytest.raises(S.SettingsError) as exc:
+        S.load(wrong)
+    assert str(exc.value).startswith(f"{wrong}: invalid settings: train.batch_size=0")
+
+
+def test_repo_params_yaml_is_valid_and_complete() -> None:
+    """params.yaml at the repo root (if the pipeline has written one) validates and holds every settings key."""
+    path = Path(__file__).resolve().parents[1] / "params.yaml"
+    if not path.is_file():
+        pytest.skip("no params.yaml at the repo root yet")
+    S.load(path)
+
+    def keys(d: dict, prefix: str = "") -> set[str]:
+        out = set()
+        for k, v in d.items():
+            out |= keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
+        return out
+
+    in_file = keys(yaml.safe_load(path.read_text()))
+    in_schema = keys(S.Settings().model_dump(mode="json"))
+    # every key a user may set with `dvc exp run -S` must exist in params.yaml
+    assert in_schema <= in_file, sorted(in_schema - in_file)
