@@ -41,6 +41,9 @@ def test_tiny_build_is_deterministic(tmp_path: Path, texts: list[list[str]]) -> 
     vocab = json.loads((a / "tokenizer.json").read_text())["model"]["vocab"]
     assert vocab == json.loads((b / "tokenizer.json").read_text())["model"]["vocab"]
     assert vocab == json.loads((c / "tokenizer.json").read_text())["model"]["vocab"]
+    # only the five real special tokens are added (special) tokens
+    added = [t["content"] for t in json.loads((a / "tokenizer.json").read_text())["added_tokens"]]
+    assert added == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     cfg = json.loads((a / "config.json").read_text())
     assert (cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]) == (32, 1, len(vocab))
 
@@ -123,6 +126,18 @@ def test_unknown_backbone_offline_hint() -> None:
     assert "no-such-org/no-such-model-xyz" in msg and "backbone=tiny" in msg and "\n" not in msg
 
 
+def test_check_backbone_fails_fast(tmp_path: Path, tiny_backbone: Path) -> None:
+    modeling.check_backbone("tiny")
+    modeling.check_backbone(str(tiny_backbone))  # a saved model directory with safetensors
+    (tmp_path / "not_a_model").mkdir()
+    with pytest.raises(BackboneError, match="has no config.json"):
+        modeling.check_backbone(str(tmp_path / "not_a_model"))
+    with pytest.raises(BackboneError, match="backbone=tiny"):
+        modeling.check_backbone("not a valid id!")
+    with pytest.raises(BackboneError, match="HF_HUB_OFFLINE=1"):  # conftest: offline, and not cached
+        modeling.check_backbone("no-such-org/no-such-model-xyz")
+
+
 def test_aliases() -> None:
     assert modeling.resolve_backbone("bert-base") == "bert-base-uncased"
     assert modeling.resolve_backbone("biobert") == "dmis-lab/biobert-base-cased-v1.2"
@@ -138,7 +153,7 @@ def test_minilm_alias_resolves_to_installed_package(tmp_path: Path) -> None:
     assert path == Path(pkg.__file__).parent / "model"
     assert (path / "model.safetensors").is_file()
     tok = modeling.load_tokenizer(path)
-    assert len(tok) == 30522 and tok.tokenize("aspirin") == ["aspirin"]
+    assert len(tok) == 30522 and tok.tokenize("the patient") == ["the", "patient"]
     model = modeling.load_for_training(path, LABEL2ID_9TAG)
     assert (model.config.hidden_size, model.config.num_hidden_layers, model.config.num_labels) == (384, 6, 9)
 

@@ -2,16 +2,18 @@
 
 Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `config_snapshot.yaml`; writes
 
-- `metrics/metrics.json`: flat and small, what `dvc exp show` lists. Per applicable test set `<name>`
-  (the test set name without `test_`): `<name>_f1`, `<name>_precision`, `<name>_recall` (micro over the
-  types the test set annotates) and `<name>_f1_<Type>` per annotated type; plus `val_f1`, the best
-  validation micro F1 (the last phase's for sequential). A test set the model cannot be scored on (a 5-tag
-  model on the Virus/Gene PubMed test) contributes no keys: `dvc exp show` shows `-`, not a misleading 0.
+- `metrics/metrics.json`: flat, what `dvc exp show` lists. Per applicable test set `<name>` (the test set
+  name without `test_`): `<name>_f1` (micro over the types the test set annotates), `<name>_f1_<Type>` per
+  annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
+  phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
+  report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
+  `train_wall_s`. A test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test)
+  contributes no keys: `dvc exp show` shows `-`, not a misleading 0.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
   the experiment; the copy in models/ is DVC-cached).
 - `plots/scaling_point.json`: this experiment's point of the silver-ratio scaling curve (silver sentences
-  used vs test F1s), a `dvc plots` source: `dvc plots diff` over experiments with different `silver.ratio`
-  draws the curve.
+  used vs test F1s, null where not applicable), a `dvc plots` source: `dvc plots diff` over experiments with
+  different `silver.ratio` draws the curve.
 """
 
 from __future__ import annotations
@@ -62,22 +64,35 @@ def is_applicable(result: dict[str, Any]) -> bool:
 
 
 def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> dict[str, float]:
-    """The flat metrics.json of one experiment (see the module docstring for the keys)."""
+    """The flat metrics.json of one experiment (see the module docstring for the keys).
+
+    Key order is column order in `dvc exp show`: the F1s first, the details `bioner report` needs last.
+    """
+    applicable = {short_name(name): res for name, res in evals.items() if is_applicable(res)}
     out: dict[str, float] = {}
-    for name, res in evals.items():
-        if not is_applicable(res):
-            continue
-        p = short_name(name)
-        micro = res["micro"]
-        out[f"{p}_f1"] = round(float(micro["f1"]), 4)
-        out[f"{p}_precision"] = round(float(micro["precision"]), 4)
-        out[f"{p}_recall"] = round(float(micro["recall"]), 4)
+    for p, res in applicable.items():
+        out[f"{p}_f1"] = round(float(res["micro"]["f1"]), 4)
         for etype, row in res["per_entity"].items():
             out[f"{p}_f1_{etype}"] = round(float(row["f1"]), 4)
+    for p, res in applicable.items():
+        out[f"{p}_precision"] = round(float(res["micro"]["precision"]), 4)
+        out[f"{p}_recall"] = round(float(res["micro"]["recall"]), 4)
     run = snapshot.get("run") or {}
     last = run.get("phase2") or run.get("phase1") or {}
     if last.get("best_validation_f1") is not None:
         out["val_f1"] = round(float(last["best_validation_f1"]), 4)
+    data = run.get("data") or {}
+    uses_silver = snapshot["strategy"] != "single_source"
+    out["silver_sentences"] = int(data.get("silver_sentences", 0)) if uses_silver else 0
+    # per-entity P/R and gold-span support: what `bioner report` needs for its table and N/A rule
+    for p, res in applicable.items():
+        for etype, row in res["per_entity"].items():
+            out[f"{p}_precision_{etype}"] = round(float(row["precision"]), 4)
+            out[f"{p}_recall_{etype}"] = round(float(row["recall"]), 4)
+            out[f"{p}_support_{etype}"] = int(row["support"])
+    if last.get("wall_s") is not None:
+        out["train_wall_s"] = round(sum(float(run[ph]["wall_s"]) for ph in ("phase1", "phase2")
+                                        if (run.get(ph) or {}).get("wall_s") is not None), 1)
     return out
 
 
@@ -94,10 +109,9 @@ def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[s
         "silver_sentences": int(data.get("silver_sentences", 0)) if uses_silver else 0,
         "gold_sentences": int(data.get("gold_sentences", 0)),
     }
-    for name in TEST_SETS:
+    for name in TEST_SETS:  # null where not applicable: DVC then still plots the other test sets' points
         key = f"{short_name(name)}_f1"
-        if key in metrics:
-            point[key] = metrics[key]
+        point[key] = metrics.get(key)
     return point
 
 

@@ -21,17 +21,21 @@ class UserError(Exception):
     """Raised for problems the user can fix; printed as one line, exit code 2."""
 
 
+#: Error classes printed as one line (module, class). Looked up only in modules already imported: an error of a
+#: module that was never imported cannot have been raised, and importing bioner.modeling (torch, transformers)
+#: just to name its error would add seconds to every `bioner fetch`.
+_ERROR_CLASSES = (("bioner.corpus", "CorpusError"), ("bioner.modeling", "BackboneError"),
+                  ("bioner.sources", "FetchError"), ("bioner.aggregate", "AggregateError"),
+                  ("bioner.report", "ReportError"))
+
+
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from .corpus import CorpusError
-    from .modeling import BackboneError
-
     # OSError: a file that is missing, unreadable or cannot be written (disk full): one line, not a traceback
-    errs: list[type[BaseException]] = [S.SettingsError, CorpusError, BackboneError, UserError, OSError]
-    from .aggregate import AggregateError
-    from .report import ReportError
-    from .sources import FetchError
-
-    errs += [FetchError, ReportError, AggregateError]
+    errs: list[type[BaseException]] = [S.SettingsError, UserError, OSError]
+    for module, name in _ERROR_CLASSES:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            errs.append(cls)
     return tuple(errs)
 
 
@@ -43,8 +47,10 @@ def _parse_value(raw: str) -> Any:
 def load_settings(args: argparse.Namespace) -> S.Settings:
     """params.yaml (or defaults when absent and not asked for) + --config + explicit flags -> Settings."""
     path = Path(args.params)
+    missing: list[str] = []
     if path.is_file():
-        params = S.read_params(path)  # YAML/mapping checks; every schema key must be listed (named if not)
+        params = S.read_params(path, require_all=False)  # YAML and mapping checks
+        missing = S.missing_keys(params)  # every schema key must be listed; reported after bad values
     elif args.params_given:
         raise S.SettingsError(f"{path}: params file not found")
     else:
@@ -63,7 +69,10 @@ def load_settings(args: argparse.Namespace) -> S.Settings:
             raise S.SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.max_length=256")
         k, v = item.split("=", 1)
         S.set_dotted(params, k.strip(), _parse_value(v))
-    return S.from_dict(params)
+    settings = S.from_dict(params)
+    if missing:
+        raise S.missing_keys_error(path, missing)
+    return settings
 
 
 def _add_params(p: argparse.ArgumentParser) -> None:
@@ -109,9 +118,10 @@ def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .training import train
-
     s = load_settings(args)
+    from .modeling import check_backbone
+
+    check_backbone(s.backbone)  # before any data work, and once rather than once per torchrun process
     cmd = torchrun_command(s, args.argv)
     if cmd is not None:
         env = dict(os.environ)
@@ -121,8 +131,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(cmd[0], cmd, env)  # replace this process: signals and exit status are torchrun's
-    log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)", S.config_name(s.strategy, s.backbone),
-             s.strategy, s.backbone, s.seed, s.learning_rate)
+    from .training import train  # after the launch: the launching process needs no Trainer
+    if os.environ.get("RANK", "0") == "0":
+        log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)",
+                 S.config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
     if os.environ.get("RANK", "0") != "0":
@@ -325,18 +337,25 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv  # `train` re-runs this command line under torchrun when train.launcher=torchrun
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "httpx2", "httpcore", "urllib3", "filelock"):  # one INFO line per HTTP request
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
+    if "transformers" in sys.modules:  # already imported (in-process use): configure it directly
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         if not sys.stderr.isatty():
             hf_logging.disable_progress_bar()  # no 'Loading weights' / 'Writing model shards' bars in logs
-    except ImportError:  # pragma: no cover
-        pass
+    else:  # the same through the environment, read if and when transformers is imported: importing it here
+        # would add seconds to the commands that never use it (fetch, silver, aggregate, report)
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        if not sys.stderr.isatty():
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         args.func(args)
-    except _known_errors() as err:
+    except Exception as err:
+        if not isinstance(err, _known_errors()):
+            raise
         print(f"bioner {args.cmd}: error: {err}", file=sys.stderr)
         return 2
     return 0

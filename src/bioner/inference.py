@@ -7,8 +7,8 @@ input order. A word is labelled by its first sub-token (as in training, align.py
 
 A sentence longer than the model's limit is tagged in overlapping windows of whole words (`plan_windows`),
 never truncated: consecutive windows share about a quarter of the budget, and each word is read from the one
-window that owns it -- the overlap is split at its midpoint, so every word gets at least ~1/8 of the budget of
-context on each side that has any. A single word longer than the whole budget is cut to the budget (its first
+window that owns it -- the overlap is split at its midpoint, so a word near a cut still has roughly 1/8 of
+the budget of context on that side. A single word longer than the whole budget is cut to the budget (its first
 sub-token, the one that carries the label, is kept).
 
 Hand-written rather than `transformers.pipeline("token-classification")`: the pipeline runs one text at a time,

@@ -111,12 +111,24 @@ def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySetting
 
     out_dir = Path(out_dir)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=cfg.vocab_size, special_tokens=specials, min_frequency=2)
-    tok.train_from_iterator((" ".join(words) for words in texts), trainer=trainer)
+    normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    sentences = [" ".join(words) for words in texts]
+    # tokenizers' WordPiece/BPE trainer is not deterministic (huggingface/tokenizers#1794): it gives the
+    # "##c" continuation pieces ids in hash-map order, and those ids break ties between merges. Listing every
+    # "##c" up front, sorted, fixes their ids and so the whole vocab; the list is dropped again below.
+    cont = sorted({c for sent in sentences
+                   for piece, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(sent))
+                   for c in piece[1:]})
+    trainer = trainers.WordPieceTrainer(vocab_size=cfg.vocab_size, special_tokens=specials + [f"##{c}" for c in cont],
+                                        min_frequency=2)
+    trained = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    trained.normalizer, trained.pre_tokenizer = normalizer, pre_tokenizer
+    trained.train_from_iterator(sentences, trainer=trainer)
+    # rebuild from the trained vocab so that only the five real special tokens are special (added) tokens
+    tok = Tokenizer(models.WordPiece(vocab=trained.get_vocab(), unk_token="[UNK]"))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
+    tok.add_special_tokens(specials)
     from tokenizers import processors
 
     tok.post_processor = processors.TemplateProcessing(

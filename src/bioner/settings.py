@@ -271,7 +271,7 @@ def _format_error(err: ValidationError) -> str:
         elif e["type"] == "literal_error":
             msg = f"not allowed; {msg.lower()}"
         elif e["type"] in _BOUND_ERRORS and (rng := _allowed_range(e["loc"])):
-            msg = f"out of range; allowed: {rng}"
+            msg = f"{msg}; allowed: {rng}"  # pydantic names only the violated bound of a two-sided range
         elif e["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
         by_key.setdefault(key, (e.get("input"), []))[1].append(msg)
@@ -327,20 +327,25 @@ def read_params(path: str | Path, require_all: bool = True) -> dict[str, Any]:
         raise SettingsError(f"{path}: top level must be a mapping of settings")
     missing = missing_keys(params) if require_all else []
     if missing:
-        defaults = Settings().model_dump(mode="json")
-        examples = []
-        for key in missing[:3]:
-            val: Any = defaults
-            for part in key.split("."):
-                val = val[part]
-            examples.append(f"{key}: {json.dumps(val)}")
-        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-        raise SettingsError(
-            f"{path}: missing key(s) {', '.join(missing)}; every setting must be listed in the params file "
-            f"(`dvc exp run -S` only overrides listed keys). Add e.g. {'; '.join(examples)}{more} "
-            "(the defaults; bioner/settings.py is the schema)"
-        )
+        raise missing_keys_error(path, missing)
     return params
+
+
+def missing_keys_error(path: str | Path, missing: list[str]) -> SettingsError:
+    """The error for a params file that lacks schema keys: names them and their default values."""
+    defaults = Settings().model_dump(mode="json")
+    examples = []
+    for key in missing[:3]:
+        val: Any = defaults
+        for part in key.split("."):
+            val = val[part]
+        examples.append(f"{key}: {json.dumps(val)}")
+    more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+    return SettingsError(
+        f"{path}: missing key(s) {', '.join(missing)}; every setting must be listed in the params file "
+        f"(`dvc exp run -S` only overrides listed keys). Add e.g. {'; '.join(examples)}{more} "
+        "(the defaults; bioner/settings.py is the schema)"
+    )
 
 
 def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Settings:

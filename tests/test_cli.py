@@ -1,0 +1,148 @@
+"""The `bioner` command (bioner.cli): train/evaluate/silver in-process, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bioner import settings as S
+from bioner.cli import main
+
+TINY_FLAGS = ["-s", "tiny.hidden_size=32", "-s", "tiny.intermediate_size=64", "-s", "tiny.num_layers=1",
+              "-s", "tiny.vocab_size=1000", "-s", "train.max_length=64"]
+
+
+@pytest.fixture(autouse=True)
+def _no_params_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in an empty directory so a params.yaml of the repo does not leak into these tests."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _one_line_error(capsys: pytest.CaptureFixture, cmd: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"bioner {cmd}: error: ") and "Traceback" not in err
+    return err
+
+
+def test_train_config_flags_then_evaluate(tmp_path: Path, small_sample_dir: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "OUT"
+    rc = main(["train", "--config", "config_5_joint_uniform", "--backbone", "tiny", "--seed", "1337",
+               "--output_dir", str(out), "--epochs", "0.5", "--batch_size", "8", "--learning_rate", "0.003",
+               "--data_dir", str(small_sample_dir), *TINY_FLAGS])
+    assert rc == 0
+    assert "best validation F1" in capsys.readouterr().out
+    snap = yaml.safe_load((out / "config_snapshot.yaml").read_text())
+    assert (snap["strategy"], snap["backbone"], snap["seed"]) == ("joint_uniform", "tiny", 1337)
+    assert (snap["train"]["epochs"], snap["train"]["batch_size"], snap["train"]["learning_rate"]) == (0.5, 8, 0.003)
+    assert snap["tiny"]["hidden_size"] == 32
+    assert (out / "best_model" / "model.safetensors").is_file()
+
+    metrics = tmp_path / "metrics" / "eval_test_pubmed.json"
+    rc = main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_pubmed",
+               "--data_dir", str(small_sample_dir), "--output", str(metrics)])
+    assert rc == 0
+    res = json.loads(metrics.read_text())
+    assert res["annotated_types"] == ["Virus", "Gene"] and set(res["per_entity"]) == {"Virus", "Gene"}
+    printed = capsys.readouterr().out
+    assert "micro" in printed and "Gene" in printed and str(metrics) in printed
+
+
+def test_silver_then_train_from_params_file(tmp_path: Path, small_sample_dir: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    params = S.Settings().model_dump(mode="json")  # a params file lists every key (dvc exp run -S needs them)
+    for key, value in {"strategy": "sequential", "backbone": "tiny", "seed": 5, "silver.ratio": 2,
+                       "silver.subset_seed": 13, "train.epochs": 0.5, "train.max_length": 64,
+                       "train.phase2.epochs": 0.5, "tiny.vocab_size": 1000, "tiny.hidden_size": 32,
+                       "tiny.num_layers": 1, "tiny.intermediate_size": 64}.items():
+        S.set_dotted(params, key, value)
+    p = tmp_path / "my_params.yaml"
+    p.write_text(yaml.safe_dump(params))
+    silver = tmp_path / "silver"
+    assert main(["silver", "--params", str(p), "--data_dir", str(small_sample_dir), "--out", str(silver)]) == 0
+    assert (silver / "silver_2.jsonl").is_file() and "silver ratio" in capsys.readouterr().out
+    out = tmp_path / "models"
+    assert main(["train", "--params", str(p), "--data_dir", str(small_sample_dir), "--silver_dir", str(silver),
+                 "--output_dir", str(out)]) == 0
+    snap = yaml.safe_load((out / "config_snapshot.yaml").read_text())
+    assert (snap["strategy"], snap["seed"], snap["silver"]["ratio"]) == ("sequential", 5, "2")
+    assert snap["run"]["data"]["silver_sentences"] == 240  # ratio 2 x 120 gold, from the silver stage's file
+    assert (out / "phase1" / "best_model" / "model.safetensors").is_file()
+
+
+def test_params_yaml_in_cwd_is_read(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    params = S.Settings().model_dump(mode="json")
+    params["silver"]["ratio"] = 3
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["silver", "--data_dir", str(tmp_path)]) == 2
+    assert "silver.ratio='3'" in _one_line_error(capsys, "silver")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--ratio", "3"], ["silver.ratio='3'", "'1', '2', '4' or 'full'"]),
+        (["train", "--epochs", "0"], ["train.epochs=0", "0"]),
+        (["train", "--learning_rate", "-0.1"], ["train.learning_rate=-0.1", "> 0 or 'auto'"]),
+        (["train", "--set", "train.batch_sise=4"], ["train.batch_sise=4", "unknown key"]),
+        (["train", "--set", "train.epochs"], ["expected KEY=VALUE"]),
+        (["train", "--set", "seed.x=1"], ["seed is a value"]),
+        (["train", "--params", "nope.yaml"], ["nope.yaml: params file not found"]),
+        (["train", "--data_dir", "no_data", "--epochs", "1"], ["bc5cdr_train.jsonl: file not found", "bioner fetch"]),
+        (["evaluate", "--checkpoint", "no_model", "--test_set", "test_bc5cdr"], ["bc5cdr_test.jsonl: file not found"]),
+        (["silver", "--data_dir", "no_data"], ["file not found"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv: list[str], expected: list[str],
+                                          capsys: pytest.CaptureFixture) -> None:
+    assert main(argv) == 2
+    err = _one_line_error(capsys, argv[0])
+    for part in expected:
+        assert part in err, (part, err)
+
+
+def test_missing_checkpoint_exits_2(small_sample_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["evaluate", "--checkpoint", "no_model", "--test_set", "test_bc5cdr",
+                 "--data_dir", str(small_sample_dir)]) == 2
+    assert "no_model: checkpoint directory not found" in _one_line_error(capsys, "evaluate")
+
+
+def test_bad_corpus_exits_2_with_file_line(tmp_path: Path, small_sample_dir: Path,
+                                           capsys: pytest.CaptureFixture) -> None:
+    import shutil
+
+    data = tmp_path / "raw"
+    shutil.copytree(small_sample_dir, data)
+    test = data / "bc5cdr" / "bc5cdr_test.jsonl"
+    lines = test.read_text().splitlines()
+    lines[6] = lines[6][:-1]  # truncate one JSON object
+    test.write_text("\n".join(lines) + "\n")
+    (tmp_path / "ckpt").mkdir()
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "ckpt"), "--test_set", "test_bc5cdr",
+                 "--data_dir", str(data)]) == 2
+    assert f"{test}:7: bad JSON" in _one_line_error(capsys, "evaluate")
+
+
+def test_argparse_choices_exit_2(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--config", "config_9_unknown"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'config_9_unknown'" in capsys.readouterr().err
+
+
+def test_console_script_exit_code(tmp_path: Path) -> None:
+    """The installed `bioner` entry point: a bad setting is one line on stderr and exit status 2."""
+    exe = Path(sys.executable).with_name("bioner")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "bioner.cli"]
+    proc = subprocess.run([*cmd, "silver", "--set", "silver.weight=2"], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bioner silver: error: invalid settings: silver.weight=2: ")
