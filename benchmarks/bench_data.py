@@ -4,9 +4,10 @@ Both turn the same words + 9-tag BIO tags into input_ids / attention_mask / labe
 -100 elsewhere) with the same fast tokenizer and max_length:
 
 - baseline: the obvious script, one tokenizer call per sentence and alignment from `word_ids()`;
-- `encode`: the project's path (datasets.map over batches of 1,000, each distinct word tokenized once);
-- for context, `datasets.map` with one batched tokenizer call per 1,000 sentences and no word memo (what
-  `encode` did before this benchmark found the tokenizer to be the bottleneck).
+- `encode`: the project's path (each distinct word tokenized once, sentences assembled with numpy into an
+  Arrow-backed `datasets.Dataset`);
+- for context, `datasets.map` with one batched tokenizer call per 1,000 sentences (encode's reference path, and
+  what it did before this benchmark found the tokenizer to be the bottleneck).
 
 Sentences: BC5CDR train+validation+test and the silver corpus (~50k) read in place from $BIONER_REAL_DATA
 (default ../shared/data) and the synthetic sample. Tokenizers: the `tiny` backbone's (WordPiece trained on the
@@ -126,7 +127,7 @@ def main() -> None:
             # same features? (a word with no sub-token at all keeps its place as [UNK] in encode only)
             diff = sum(r["input_ids"] != a or r["labels"] != b
                        for r, a, b in zip(ref, ds["input_ids"], ds["labels"], strict=True))  # type: ignore[union-attr]
-            row = {"data": data, "sentences": len(tokens), "tokenizer": bb,
+            row = {"data": data, "sentences": len(tokens), "tokenizer": bb, "load_corpus_s": round(t_load, 2),
                    "per_sentence_loop_s": round(t_loop, 2), "datasets_map_batched_s": round(t_plain, 2),
                    "encode_s": round(t_enc, 2), "speedup": round(t_loop / t_enc, 1),
                    "sub_tokens": int(sum(ds["length"])), "rows_differing": diff,
@@ -134,8 +135,9 @@ def main() -> None:
             print(row, flush=True)
             rows.append(row)
     print()
-    print(common.table(rows, ["data", "sentences", "tokenizer", "per_sentence_loop_s", "datasets_map_batched_s",
-                              "encode_s", "speedup", "rows_differing", "load_before", "load_after"]))
+    print(common.table(rows, ["data", "sentences", "tokenizer", "load_corpus_s", "per_sentence_loop_s",
+                              "datasets_map_batched_s", "encode_s", "speedup", "rows_differing", "load_before",
+                              "load_after"]))
     common.save_json(args.json, {"machine": info, "rows": rows})
 
 

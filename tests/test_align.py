@@ -97,3 +97,31 @@ def test_extra_columns_and_unlabelled(tok) -> None:
     assert "label_ids" not in ds.column_names
     plain = encode(words, None, L2I, tok, 64)
     assert "labels" not in plain.column_names and plain["input_ids"] == ds["input_ids"]
+
+
+@pytest.mark.parametrize("max_length", [24, 512])
+def test_matches_a_reference_alignment_on_a_whole_corpus(tok, sample_dir: Path, max_length: int) -> None:
+    """encode() (whatever fast path it takes) equals the straightforward per-sentence alignment from the
+    tokenizer's own word_ids(), on thousands of sentences (several map batches), with and without truncation."""
+    from bioner.corpus import load_corpus
+    from bioner.labels import DATA_FILES, FIELD_9TAG
+
+    c = load_corpus(sample_dir / DATA_FILES["silver"], FIELD_9TAG)
+    tokens = [list(t) for t in c.tokens[:2500]]
+    tags = [list(t) for t in c.tags[:2500]]
+    tokens[1700][3], tokens[2100][-1] = "\u200b", "\x07"  # zero-sub-token words beyond the first batch
+    ds = encode(tokens, tags, L2I, tok, max_length=max_length)
+    assert len(ds) == len(tokens)
+    n_trunc = 0
+    for i in range(len(tokens)):
+        words = [w if tok.tokenize(w) else tok.unk_token for w in tokens[i]]
+        enc = tok(words, is_split_into_words=True, truncation=True, max_length=max_length)
+        wids = enc.word_ids()
+        labels = first_subtoken_labels(wids, [L2I[t] for t in tags[i]])
+        kept = max(w for w in wids if w is not None) + 1
+        row = ds[i]
+        assert row["input_ids"] == enc["input_ids"], i
+        assert row["labels"] == labels, i
+        assert (row["n_words"], row["truncated"], row["length"]) == (kept, kept < len(words), len(wids)), i
+        n_trunc += kept < len(words)
+    assert (n_trunc > 0) == (max_length == 24)

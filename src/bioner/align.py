@@ -1,17 +1,17 @@
-"""BIO words -> sub-token features via `datasets` (batched, Arrow-backed `map`).
+"""BIO words -> sub-token features as an Arrow-backed `datasets.Dataset`.
 
 The first sub-token of each word carries the word's label; other sub-tokens, special tokens and padding get
 -100. Words the tokenizer turns into zero sub-tokens (control characters, odd Unicode) are replaced by the unk
 token before tokenising, so they keep a position and no label shifts. Sentences longer than `max_length`
 sub-tokens are truncated for training and counted.
 
-Speed: with `is_split_into_words` a fast tokenizer splits every word on its own, so a sentence's sub-tokens are
-its words' sub-tokens in order, between the special tokens. `_WordMemo` therefore tokenizes each distinct word
-once (the real corpus has ~26x fewer distinct words than words) and assembles the sentences; the first
-sub-tokens' alignment then falls out of the word boundaries. Tokenizers for which that does not hold (e.g. a
-SentencePiece "prepend to the first word only" scheme) are detected on the first batch, where both paths run
-and must agree, and get the plain batched path (`_encode_batch_plain`).
-"""
+Speed (benchmarks/bench_data.py): with `is_split_into_words` a fast tokenizer splits every word on its own, so a
+sentence's sub-tokens are its words' sub-tokens in order, between the special tokens. `_WordMemo` therefore
+tokenizes each distinct word once (the real corpus has 26x fewer distinct words than words) and assembles the
+sentences with numpy on Arrow buffers; the first sub-tokens' alignment falls out of the word boundaries. The
+reference path (`_encode_batch_plain`: one batched tokenizer call per 1,000 sentences in `datasets.map`, labels
+from `word_ids()`) runs on the first sentences of every call and must agree exactly; a tokenizer for which it
+does not (per-word sub-tokens that depend on context) gets the reference path for the whole call."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset
+from datasets.table import InMemoryTable
 from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
@@ -91,10 +92,12 @@ class _WordMemo:
     the words' sub-tokens cut to `max_length`, suffix special tokens; the label sits on each word's first one.
     """
 
-    CHECK = 256  # sentences of the first batch encoded both ways; any difference -> plain path from then on
+    CHECK = 64  # first sentences encoded both ways; any difference -> the plain path for the whole call
+    CHUNK = 100_000  # sentences per vectorized pass
 
-    def __init__(self, tokenizer: PreTrainedTokenizerFast) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerFast, label2id: dict[str, int]) -> None:
         self.tok = tokenizer
+        self.labels, self.label_ids = pa.array(list(label2id)), np.asarray(list(label2id.values()), np.int64)
         # a copy of the Rust tokenizer without the padding/truncation some tokenizer.json files configure
         self.backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
         self.backend.no_padding()
@@ -106,27 +109,38 @@ class _WordMemo:
         self.suffix = np.asarray(ids[last + 1:], dtype=np.int64)
         self.unk = tokenizer.unk_token_id
         self.ok: bool | None = None if self.unk is not None else False  # None: not checked yet
-        self.vocab: pa.Array | None = None  # distinct words seen, in memo order
+        self.index: dict[str, int] = {}  # distinct word -> memo index
         self.plen = np.zeros(0, np.int64)  # sub-tokens per memo word
         self.pstart = np.zeros(0, np.int64)  # offset of its first sub-token in `flat`
         self.flat = np.zeros(0, np.int64)
 
     def _lookup(self, words: pa.Array) -> np.ndarray:
-        """Memo index of every word occurrence; words not seen yet are tokenized (one batch) and added."""
-        if self.vocab is None:
-            self.vocab = pa.array([], type=words.type)
-        idx = pc.index_in(words, value_set=self.vocab)
-        if idx.null_count:
-            new = pc.unique(words.filter(idx.is_null())).to_pylist()
-            encs = self.backend.encode_batch([[w] for w in new], is_pretokenized=True, add_special_tokens=False)
-            pieces = [e.ids or [self.unk] for e in encs]  # no sub-token at all: unk keeps the word's place
-            lens = np.fromiter(map(len, pieces), np.int64, len(pieces))
-            self.pstart = np.concatenate([self.pstart, len(self.flat) + np.cumsum(lens) - lens])
-            self.plen = np.concatenate([self.plen, lens])
-            self.flat = np.concatenate([self.flat, np.fromiter(chain.from_iterable(pieces), np.int64)])
-            self.vocab = pa.concat_arrays([self.vocab, pa.array(new, type=words.type)])
-            idx = pc.index_in(words, value_set=self.vocab)
-        return idx.to_numpy()
+        """Memo index of every word occurrence; words not seen yet are tokenized (one call) and added."""
+        enc = pc.dictionary_encode(words)  # the batch's distinct words + an index per occurrence, in C
+        distinct = enc.dictionary.to_pylist()
+        new = [w for w in distinct if w not in self.index]
+        if new:
+            # pre-tokenized sequences of 4,096 new words (each word is still split on its own): ~2x faster than
+            # one encoding per word (fewer Encoding objects), and encode_batch uses the tokenizers' thread pool
+            # unless TOKENIZERS_PARALLELISM=false
+            step = 4096
+            encs = self.backend.encode_batch([new[i:i + step] for i in range(0, len(new), step)],
+                                             is_pretokenized=True, add_special_tokens=False)
+            ids = np.fromiter(chain.from_iterable(e.ids for e in encs), np.int64)
+            wids = np.fromiter(chain.from_iterable((i * step + w for w in e.word_ids) for i, e in enumerate(encs)),
+                               np.int64)
+            lens = np.bincount(wids, minlength=len(new)).astype(np.int64)
+            fixed = np.maximum(lens, 1)  # a word with no sub-token at all keeps its place as unk
+            start = np.cumsum(fixed) - fixed
+            piece = np.full(int(fixed.sum()), self.unk, np.int64)
+            piece[start[wids] + np.arange(len(ids)) - (np.cumsum(lens) - lens)[wids]] = ids
+            self.pstart = np.concatenate([self.pstart, len(self.flat) + start])
+            self.plen = np.concatenate([self.plen, fixed])
+            self.flat = np.concatenate([self.flat, piece])
+            base = len(self.index)
+            self.index.update((w, base + i) for i, w in enumerate(new))
+        to_memo = np.fromiter((self.index[w] for w in distinct), np.int64, len(distinct))
+        return to_memo[enc.indices.to_numpy(zero_copy_only=False)]
 
     def encode_batch(self, batch: pa.Table, max_length: int) -> pa.Table:
         col = batch.column("tokens").combine_chunks()
@@ -165,30 +179,36 @@ class _WordMemo:
                 "attention_mask": assemble(np.ones(total, np.int64), np.ones(n_pre, np.int64),
                                            np.ones(n_suf, np.int64), np.int8),
                 "length": pa.array(out_len), "truncated": pa.array(n_words < counts), "n_words": pa.array(n_words)}
-        if "label_ids" in batch.column_names:
+        if "tags" in batch.column_names:
+            tags = pc.list_flatten(batch.column("tags").combine_chunks())
+            li = pc.index_in(tags, value_set=self.labels)
+            if li.null_count:
+                raise KeyError(tags.filter(li.is_null())[0].as_py())  # as label2id[tag] would
             lab = np.full(total, IGNORE, np.int64)
-            lab[wtok[:-1]] = pc.list_flatten(batch.column("label_ids").combine_chunks()).to_numpy()
+            lab[wtok[:-1]] = self.label_ids[li.to_numpy(zero_copy_only=False)]
             ign = np.full(max(n_pre, n_suf), IGNORE, np.int64)
             cols["labels"] = assemble(lab, ign[:n_pre], ign[:n_suf], np.int64)
         # a returned table replaces the batch (datasets merges only dicts): keep the other input columns first
-        keep_in = {c: batch.column(c) for c in batch.column_names if c != "label_ids" and c not in cols}
+        keep_in = {c: batch.column(c) for c in batch.column_names if c != "tags" and c not in cols}
         return pa.table({**keep_in, **cols})
 
 
-def _encode_batch(batch: pa.Table, tokenizer: PreTrainedTokenizerFast, max_length: int,
-                  memo: _WordMemo) -> pa.Table | dict[str, Any]:
-    if memo.ok is False:
-        return _encode_batch_plain(batch.to_pydict(), tokenizer, max_length)
-    if memo.ok is None:  # first batch: both paths on a slice must agree exactly
-        head = batch.slice(0, memo.CHECK)
-        fast = memo.encode_batch(head, max_length).to_pydict()
-        ref = _encode_batch_plain(head.to_pydict(), tokenizer, max_length)
-        memo.ok = all(fast[k] == ref[k] for k in ref)
-        if not memo.ok:
-            log.info("tokenizer %s: per-word sub-tokens depend on context; using the plain batched path",
-                     type(tokenizer).__name__)
-            return _encode_batch_plain(batch.to_pydict(), tokenizer, max_length)
-    return memo.encode_batch(batch, max_length)
+def _plain(batch: dict[str, list], tokenizer: PreTrainedTokenizerFast, max_length: int,
+           label2id: dict[str, int]) -> dict[str, Any]:
+    """The reference path with tags (mapped to ids here) instead of label ids."""
+    data = dict(batch)
+    if "tags" in data:
+        data["label_ids"] = [[label2id[t] for t in seq] for seq in data.pop("tags")]
+    return _encode_batch_plain(data, tokenizer, max_length)
+
+
+def _input_table(tokens: list[list[str]], tags: list[list[str]] | None,
+                 extra_columns: dict[str, list] | None) -> pa.Table:
+    cols: dict[str, pa.Array] = {"tokens": pa.array(tokens, type=pa.list_(pa.string()))}
+    if tags is not None:
+        cols["tags"] = pa.array(tags, type=pa.list_(pa.string()))  # mapped to ids in Arrow, not per tag in Python
+    cols.update({k: pa.array(v) for k, v in (extra_columns or {}).items()})
+    return pa.table(cols)
 
 
 def encode(
@@ -203,19 +223,31 @@ def encode(
 ) -> Dataset:
     """Build a Dataset with input_ids, attention_mask, labels (-100 off first sub-tokens), length and any extra
     per-example columns (e.g. `weight`, `source`)."""
-    data: dict[str, list] = {"tokens": tokens}
-    if tags is not None:
-        data["label_ids"] = [[label2id[t] for t in seq] for seq in tags]
-    data.update(extra_columns or {})
-    ds = Dataset.from_dict(data).with_format("arrow")  # batches as Arrow tables (see _WordMemo)
-    ds = ds.map(
-        _encode_batch, batched=True, batch_size=1000, num_proc=num_proc, desc=desc,
-        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "memo": _WordMemo(tokenizer)},
-        remove_columns=[c for c in ("label_ids",) if c in ds.column_names],
-        # an in-memory dataset has no cache file to name; without this, datasets dill-hashes the tokenizer
-        # (and the memo) to fingerprint the transform: 1.6 s per call for MiniLM's vocab, measured
-        new_fingerprint=uuid.uuid4().hex,
-    ).with_format(None)
+    table = _input_table(tokens, tags, extra_columns)
+    memo = _WordMemo(tokenizer, label2id)
+    head = table.slice(0, memo.CHECK)
+    if len(table) and memo.ok is None:  # both paths on the first sentences must agree exactly
+        fast = memo.encode_batch(head, max_length).to_pydict()
+        ref = _plain(head.to_pydict(), tokenizer, max_length, label2id)
+        memo.ok = all(fast[k] == ref[k] for k in ref)
+        if not memo.ok:
+            log.info("tokenizer %s: per-word sub-tokens depend on context; using the plain batched path",
+                     type(tokenizer).__name__)
+    # fingerprint: an in-memory dataset has no cache file to name; without it datasets dill-hashes the data
+    # (and, in map, the tokenizer: 1.6 s per call for MiniLM's vocab, measured)
+    if memo.ok:
+        # whole chunks in one vectorized pass: datasets.map's batching and re-writing of every column cost more
+        # than the alignment itself (measured); chunks bound the numpy temporaries on huge corpora
+        out = pa.concat_tables([memo.encode_batch(table.slice(i, memo.CHUNK), max_length)
+                                for i in range(0, len(table), memo.CHUNK)])
+        ds = Dataset(InMemoryTable(out), fingerprint=uuid.uuid4().hex)
+    else:
+        ds = Dataset(InMemoryTable(table), fingerprint=uuid.uuid4().hex).map(
+            _plain, batched=True, batch_size=1000, num_proc=num_proc, desc=desc,
+            fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label2id": label2id},
+            remove_columns=[c for c in ("tags",) if c in table.column_names],
+            new_fingerprint=uuid.uuid4().hex,
+        )
     # pyarrow sum: `sum(ds["truncated"])` formats row by row (~1 s per 20k rows in datasets 5, measured)
     n_trunc = pc.sum(ds.data.column("truncated")).as_py() or 0
     if n_trunc:

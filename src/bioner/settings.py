@@ -211,7 +211,7 @@ class Settings(_Strict):
             "phase2_learning_rate": self.phase2_learning_rate if self.strategy == "sequential" else None,
             "silver_example_weight": self.silver_weight if self.uses_silver else None,
             "effective_batch_size": self.train.batch_size * self.train.gradient_accumulation_steps
-            * self.train.nproc,
+            * (self.train.nproc if self.train.launcher == "torchrun" else 1),
         }
         return out
 
