@@ -67,7 +67,9 @@ class SilverSettings(_Strict):
 class SourceTypes(_Strict):
     """Entity types each training source annotates (used by `joint_partial`)."""
 
-    gold: tuple[str, ...] = ("Chemical", "Disease", "Virus", "Gene")
+    # BC5CDR annotates Chemical/Disease; its Gene/Virus labels come from a dictionary pass that misses many
+    # mentions, so an O there may still be a gene or virus
+    gold: tuple[str, ...] = ("Chemical", "Disease")
     silver: tuple[str, ...] = ("Virus", "Gene")
 
     @field_validator("gold", "silver")
