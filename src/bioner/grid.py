@@ -79,12 +79,18 @@ def queue(points: list[GridPoint], extra: list[str], repo: str | Path = ".", dry
 
 
 def start(jobs: int, repo: str | Path = ".") -> None:
-    """Run the queue with `jobs` workers and wait for it (`dvc queue start -j N`, then `dvc exp show`)."""
+    """Run the queue with `jobs` workers (`dvc queue start -j N`) and wait until it is empty."""
+    subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=repo, check=True)
+    wait(repo)
+
+
+def wait(repo: str | Path = ".", poll_s: float = 3.0) -> None:
+    """Block until `dvc queue status` shows no queued or running experiment."""
     import time
 
-    subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=repo, check=True)
     while True:
         out = subprocess.run(["dvc", "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
-        if not any(s in out for s in ("Queued", "Running")):
+        rows = [ln.split() for ln in out.splitlines()[1:]]
+        if not any(r and r[-1] in ("Queued", "Running") for r in rows):
             return
-        time.sleep(5)
+        time.sleep(poll_s)
