@@ -113,3 +113,14 @@ def test_grid_points() -> None:
     assert len(pts) == 2 * 2 + 3 * 2 + 3 * 2
     seeded = study_points([42], "configs")
     assert {p.overrides["backbone"] for p in seeded} == {"bert-base", "biobert", "pubmedbert"}
+
+
+def test_running_experiment_is_not_a_result(rows: list[dict]) -> None:
+    """A queued/running experiment shows the baseline's metrics in `dvc exp show`: it must not be averaged."""
+    running = _rev("cfg5-s7", _params("joint_uniform", 7), _metrics(0.99, 4000))
+    running["executor"] = {"state": "running", "name": "dvc-task"}
+    rows[1]["experiments"].append(running)
+    rep = build_report(parse_experiments(rows))
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert 7 not in cfg5["seeds"]
+    assert any(f["experiment"] == "cfg5-s7" and "running" in f["reason"] for f in rep["failed"])

@@ -91,8 +91,8 @@ def parse_experiments(rows: list[dict[str, Any]]) -> list[Experiment]:
                     err = "no metrics (queued, running or failed)"
                 state = (exp.get("executor") or {}).get("state") if isinstance(exp.get("executor"), dict) \
                     else None
-                if state in ("failed",):
-                    err = err or "failed"
+                if state not in (None, "success"):  # queued / running show the baseline's metrics: not results
+                    err = f"experiment {state}"
                 out.append(Experiment(name, rev.get("rev", ""), params, metrics, err))
     return out
 
