@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test lint study clean
+.PHONY: setup demo test lint study bench clean
 
 $(BIN)/bioner: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,14 @@ study: setup
 		-S data.source=$(DATA) -S train.cpu_threads=1
 	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
+
+# The benchmarks of docs/benchmarks.md (each waits for a quiet machine; ~25 min on 2 cores). JSON in scratch/bench/.
+bench: setup
+	mkdir -p scratch/bench
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_data.py --json scratch/bench/data.json
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_train.py --json scratch/bench/train.json
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_pipeline.py --json scratch/bench/pipeline.json
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_memory.py --json scratch/bench/memory.json
 
 clean:
 	rm -rf scratch .pytest_cache .ruff_cache

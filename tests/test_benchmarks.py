@@ -1,0 +1,47 @@
+"""The benchmark scripts run end to end on the sample and their correctness checks hold.
+
+Not timed tests (the figures on a shared CI machine mean nothing): they guard the scripts against API drift and
+check what the scripts themselves check, e.g. that the project's encoding equals the per-sentence baseline's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script: str, *args: str, tmp_path: Path) -> dict:
+    out = tmp_path / f"{script}.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "BIONER_REAL_DATA": str(tmp_path / "none")}
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args, "--max_load", "1000",
+                        "--json", str(out)], env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_bench_data_encodings_agree(tmp_path: Path) -> None:
+    res = _run("bench_data.py", "--data", "sample", "--backbones", "tiny", "--repeat", "1", tmp_path=tmp_path)
+    (row,) = res["rows"]
+    assert row["sentences"] > 1000 and row["rows_differing"] == 0
+    assert row["encode_s"] > 0 and row["per_sentence_loop_s"] > 0
+    assert res["machine"]["torch_threads"] == 1
+
+
+@pytest.mark.slow
+def test_bench_train_measures_both_setups(tmp_path: Path) -> None:
+    res = _run("bench_train.py", "--data", "sample", "--rows", "tiny", "--steps", "tiny=4", "--no_pad512",
+               tmp_path=tmp_path)
+    ours, seed = res["rows"]
+    assert ours["setup"].startswith("ours") and seed["setup"].startswith("seed")
+    assert ours["steps_timed"] == seed["steps_timed"] == 4
+    # length grouping must cut padding: the sampler's epoch-wide waste is far below random order's
+    assert ours["pad_waste_epoch_%"] < seed["pad_waste_epoch_%"] / 2
+    assert ours["speedup_vs_seed"] > 0
