@@ -124,3 +124,19 @@ def test_running_experiment_is_not_a_result(rows: list[dict]) -> None:
     cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
     assert 7 not in cfg5["seeds"]
     assert any(f["experiment"] == "cfg5-s7" and "running" in f["reason"] for f in rep["failed"])
+
+
+def test_scaling_curve_ignores_a_variant_of_the_full_run(rows: list[dict]) -> None:
+    # a diagnostic variant of config 5 (one param changed) makes both full-ratio groups' labels carry a suffix;
+    # the curve must still be the ratio series plus its own full point, not the variant
+    variant = {**_params("joint_uniform", 42), "train": {"group_by_length": False}}
+    for r in rows[1]["experiments"]:
+        r["revs"][0]["data"]["params"]["params.yaml"]["data"]["train"] = {"group_by_length": True}
+    rows[1]["experiments"].append(_rev("cfg5-nogroup-s42", variant, _metrics(0.5, 4000)))
+    rep = build_report(parse_experiments(rows))
+    assert any(g["label"].endswith("(train.group_by_length=False)") for g in rep["groups"])
+    from bioner.report import scaling_points
+
+    pts = scaling_points(rep)
+    assert [p["silver_ratio"] for p in pts] == ["1", "2", "full"]
+    assert pts[-1]["n_seeds"] == 3 and pts[-1]["bc5cdr_f1"] == pytest.approx(0.81)

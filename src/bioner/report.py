@@ -221,7 +221,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
 
 def scaling_points(report: dict[str, Any], strategy: str = "joint_uniform") -> list[dict[str, Any]]:
     """Mean/std test F1 per silver ratio for the groups that differ only in silver.ratio."""
-    pts = []
+    pts, bases = [], []
     for g in report["groups"]:
         p = g["params"]
         if p.get("strategy") != strategy or "silver_sentences" not in g["metrics"]:
@@ -233,16 +233,16 @@ def scaling_points(report: dict[str, Any], strategy: str = "joint_uniform") -> l
                 row[f"{ts}_f1"] = g["metrics"][f"{ts}_f1"]["mean"]
                 row[f"{ts}_f1_std"] = g["metrics"][f"{ts}_f1"]["std"]
         pts.append(row)
-    # one curve: the most common non-ratio params (ignore other configurations with the same strategy)
-    def base(g_label: str) -> str:
-        return g_label.split(" ratio=")[0]
-
-    if pts:
-        counts: dict[str, int] = defaultdict(int)
-        for r in pts:
-            counts[base(r["group"])] += 1
-        main = max(counts, key=lambda k: counts[k])
-        pts = [r for r in pts if base(r["group"]) == main]
+        # the curve's identity: every param but the ratio (labels gain suffixes when variants share a name)
+        bases.append(json.dumps({k: v for k, v in p.items() if k != "silver.ratio"}, sort_keys=True, default=str))
+    if not pts:
+        return []
+    # one curve: the params shared by the most ratios (other variants with the same strategy are left out)
+    ratios = defaultdict(set)
+    for r, b in zip(pts, bases, strict=True):
+        ratios[b].add(r["silver_ratio"])
+    main = max(sorted(ratios), key=lambda b: len(ratios[b]))  # sorted: ties resolve the same way every run
+    pts = [r for r, b in zip(pts, bases, strict=True) if b == main]
     return sorted(pts, key=lambda r: r["silver_sentences"])
 
 
