@@ -54,6 +54,18 @@ def test_train_config_flags_then_evaluate(tmp_path: Path, small_sample_dir: Path
     printed = capsys.readouterr().out
     assert "micro" in printed and "Gene" in printed and str(metrics) in printed
 
+    # both test sets in one call (the pipeline's evaluate stage): one file each, same scores as alone
+    both = tmp_path / "both"
+    rc = main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_bc5cdr",
+               "--test_set", "test_pubmed", "--data_dir", str(small_sample_dir), "--output_dir", str(both)])
+    assert rc == 0
+    assert sorted(p.name for p in both.iterdir()) == ["eval_test_bc5cdr.json", "eval_test_pubmed.json"]
+    assert json.loads((both / "eval_test_pubmed.json").read_text())["micro"] == res["micro"]
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_bc5cdr",
+                 "--test_set", "test_pubmed", "--output", str(tmp_path / "x.json")]) == 2
+    assert "use --output_dir" in _one_line_error(capsys, "evaluate")
+
 
 def test_silver_then_train_from_params_file(tmp_path: Path, small_sample_dir: Path,
                                             capsys: pytest.CaptureFixture) -> None:
