@@ -255,3 +255,17 @@ def test_tiny_model_learns_the_default_sample(tmp_path: Path, sample_dir: Path) 
     for r in scores.values():  # every annotated type is learned, not just the frequent one
         assert min(row["f1"] for row in r["per_entity"].values()) > 0.5, r["per_entity"]
     print(f"learnability: F1 {f1} in {wall:.1f} s")
+
+
+@pytest.mark.parametrize(("vocab_text", "with_silver"), [("train", True), ("gold", False)])
+def test_vocab_texts(small_sample_dir: Path, vocab_text: str, with_silver: bool) -> None:
+    s = tiny_settings("joint_uniform", tiny__vocab_text=vocab_text)
+    corpora = training.load_training_corpora(s, small_sample_dir, None)
+    texts = training.vocab_texts(s, corpora)
+    n_gold, n_silver = len(corpora["gold"].tokens), len(corpora["silver"].tokens)
+    assert n_silver > 0 and len(texts) == n_gold + (n_silver if with_silver else 0)
+    assert texts[:n_gold] == corpora["gold"].tokens
+    # single_source has no silver corpus: both settings give the gold text
+    ss = tiny_settings("single_source", tiny__vocab_text=vocab_text)
+    assert training.vocab_texts(ss, training.load_training_corpora(ss, small_sample_dir, None)) == \
+        training.load_training_corpora(ss, small_sample_dir, None)["gold"].tokens

@@ -101,6 +101,8 @@ class TinySettings(_Strict):
     num_layers: int = Field(2, ge=1)
     num_heads: int = Field(2, ge=1)
     intermediate_size: int = Field(512, ge=8)
+    #: text the WordPiece vocab is trained on: every training sentence (gold + silver) or BC5CDR train only
+    vocab_text: Literal["train", "gold"] = "train"
 
     @model_validator(mode="after")
     def _heads_divide(self) -> TinySettings:

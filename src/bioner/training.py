@@ -260,6 +260,12 @@ def _texts(*corpora: Any) -> list[list[str]]:
     return [words for c in corpora for words in c.tokens]
 
 
+def vocab_texts(s: Settings, corpora: dict[str, Any]) -> list[list[str]]:
+    """Sentences the `tiny` backbone's WordPiece vocab is trained on (`tiny.vocab_text`)."""
+    with_silver = corpora.get("silver") is not None and s.tiny.vocab_text == "train"
+    return _texts(corpora["gold"], *([corpora["silver"]] if with_silver else []))
+
+
 def load_training_corpora(s: Settings, data_dir: Path, silver_dir: Path | None) -> dict[str, Any]:
     field = s.scheme.field
     gold = load_corpus(data_dir / DATA_FILES["train"], field, s.scheme.label2id)
@@ -518,7 +524,7 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
     corpora = load_training_corpora(s, data_dir, silver_dir)
 
     if s.backbone == "tiny":
-        texts = _texts(corpora["gold"], *( [corpora["silver"]] if corpora["silver"] is not None else []))
+        texts = vocab_texts(s, corpora)
         backbone = work / "tiny_backbone"
         with rank_zero_first():  # one process builds it into the shared work dir, the others load it
             if not (backbone / "model.safetensors").is_file():
