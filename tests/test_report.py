@@ -140,3 +140,14 @@ def test_scaling_curve_ignores_a_variant_of_the_full_run(rows: list[dict]) -> No
     pts = scaling_points(rep)
     assert [p["silver_ratio"] for p in pts] == ["1", "2", "full"]
     assert pts[-1]["n_seeds"] == 3 and pts[-1]["bc5cdr_f1"] == pytest.approx(0.81)
+
+
+def test_param_added_later_takes_its_default(rows: list[dict]) -> None:
+    # runs queued after `tiny.vocab_text` was added carry it; older runs of the same config do not
+    new = {**_params("joint_uniform", 7), "tiny": {"vocab_text": "train"}}
+    other = {**_params("joint_uniform", 8), "tiny": {"vocab_text": "gold"}}
+    rows[1]["experiments"] += [_rev("cfg5-s7", new, _metrics(0.83, 4000)),
+                               _rev("cfg5-gold-s8", other, _metrics(0.5, 4000))]
+    g = {x["label"]: x for x in build_report(parse_experiments(rows))["groups"]}
+    assert sorted(g["config_5_joint_uniform [tiny] (tiny.vocab_text=train)"]["seeds"]) == [7, 42, 1337, 2024]
+    assert g["config_5_joint_uniform [tiny] (tiny.vocab_text=gold)"]["seeds"] == [8]

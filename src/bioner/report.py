@@ -20,7 +20,7 @@ from typing import Any
 
 from .atomic import atomic_open, write_json
 from .labels import TEST_SETS
-from .settings import CONFIGS, config_name
+from .settings import CONFIGS, Settings, config_name
 
 METRICS_FILE = "metrics/metrics.json"
 PARAMS_FILE = "params.yaml"
@@ -114,8 +114,11 @@ def group_label(p: dict[str, Any]) -> str:
 
 def group_experiments(exps: list[Experiment]) -> list[Group]:
     groups: dict[str, Group] = {}
+    # an experiment from before a param existed ran with that param's default: fill it in, so that adding a
+    # param to params.yaml does not split every old configuration from its new runs
+    defaults = _flatten(Settings().model_dump(mode="json"))
     for e in exps:
-        cfg = {k: v for k, v in e.params.items() if k not in REPLICATE_KEYS}
+        cfg = {k: v for k, v in {**defaults, **e.params}.items() if k not in REPLICATE_KEYS}
         key = json.dumps(cfg, sort_keys=True, default=str)
         if key not in groups:
             groups[key] = Group(key=key, label=group_label(e.params), params=cfg)
