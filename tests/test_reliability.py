@@ -284,7 +284,7 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
     "missing_key_seed": ([], ("seed",), ["params.yaml: missing key(s) seed;", "seed: 42"]),
     "missing_section_tiny": ([], ("tiny",), [
         "missing key(s) tiny.vocab_size, tiny.hidden_size, tiny.num_layers, tiny.num_heads, tiny.intermediate_size",
-        "(and 2 more)"]),
+        f"(and {len(S.TinySettings.model_fields) - 3} more)"]),  # the message lists the first 3 defaults
 }
 
 
