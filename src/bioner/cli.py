@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import shlex
@@ -159,12 +160,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         raise UserError(f"--output names one file but {len(test_sets)} test sets were given; "
                         "use --output_dir to write eval_<test_set>.json for each")
     from .evaluation import evaluate
+    from .modeling import load_checkpoint
 
     # several test sets in one process: the pipeline's evaluate stage paid the torch import (~6 s) once per set
+    load = functools.cache(functools.partial(load_checkpoint, args.checkpoint, allow_pickle=args.allow_pickle))
     for ts in test_sets:
         out = args.output or (Path(args.output_dir) / f"eval_{ts}.json" if args.output_dir else None)
         res = evaluate(args.checkpoint, ts, data_dir=args.data_dir, output=out, batch_size=args.batch_size,
-                       device=args.device, allow_pickle=args.allow_pickle)
+                       device=args.device, load=load)
         print_scores(res)
         if out:
             print(f"wrote {out}")
@@ -227,6 +230,7 @@ def cmd_grid(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     """Fetch the synthetic sample, train the tiny backbone (joint_uniform), score both test sets."""
     from .evaluation import evaluate
+    from .modeling import load_checkpoint
     from .sources import fetch
     from .training import train
 
@@ -237,8 +241,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     fetch("sample", raw, repo=s.data.repo, revision=s.data.revision, sample_seed=s.data.sample_seed)
     print(f"sample corpus in {raw}; training tiny BERT ({s.strategy}, {args.epochs} epochs, lr {s.learning_rate})")
     train(s, work / "models", data_dir=raw, silver_dir=None, work_dir=work / "work")
+    best = work / "models" / "best_model"
+    load = functools.cache(functools.partial(load_checkpoint, best))
     for ts in ("test_bc5cdr", "test_pubmed") if s.scheme.name == "9tag" else ("test_bc5cdr",):
-        res = evaluate(work / "models" / "best_model", ts, data_dir=raw, output=work / "metrics" / f"eval_{ts}.json")
+        res = evaluate(best, ts, data_dir=raw, output=work / "metrics" / f"eval_{ts}.json", load=load)
         print_scores(res)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -26,11 +28,14 @@ def resolve_test_set(test_set: str, data_dir: str | Path) -> tuple[TestSet, Path
 
 def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data/raw",
              output: str | Path | None = None, batch_size: int = 64, device: str | None = None,
-             allow_pickle: bool = False) -> dict:
-    """Micro and per-entity P/R/F1 (+ gold-span support) of `checkpoint` on `test_set`; written to `output`."""
+             allow_pickle: bool = False, load: Callable[[], tuple[Any, Any]] | None = None) -> dict:
+    """Micro and per-entity P/R/F1 (+ gold-span support) of `checkpoint` on `test_set`; written to `output`.
+
+    `load`: returns the checkpoint's (tokenizer, model), e.g. a cached `load_checkpoint` when the caller scores
+    several test sets (called after the test set is read, so a bad test file is reported first)."""
     spec, path = resolve_test_set(test_set, data_dir)
     corpus = load_corpus(path, spec.field)
-    tokenizer, model = load_checkpoint(checkpoint, allow_pickle=allow_pickle)
+    tokenizer, model = load() if load else load_checkpoint(checkpoint, allow_pickle=allow_pickle)
     model_types = {lab[2:] for lab in model.config.label2id if lab != "O"}
     missing = [t for t in spec.annotated_types if t not in model_types]
     if missing:
