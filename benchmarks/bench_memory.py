@@ -29,9 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,I001
 
+from bioner.labels import DATA_FILES  # noqa: E402  (no torch: labels is plain Python)
+
 BIN = Path(sys.executable).parent
-SPLITS = ("bc5cdr/bc5cdr_train.jsonl", "bc5cdr/bc5cdr_validation.jsonl", "bc5cdr/bc5cdr_test.jsonl",
-          "pubmed/pubmed_scrapping.jsonl")
+SPLITS = tuple(DATA_FILES[k] for k in ("train", "validation", "test_bc5cdr", "silver"))
 
 
 def write_predict_input(dest: Path, limit: int | None = None) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bioner.grid import study_points
-from bioner.report import build_report, markdown, parse_experiments, report
+from bioner.report import build_report, markdown, parse_experiments, report, scaling_points
 
 
 def _rev(name: str, params: dict, metrics: dict | None, error: dict | None = None) -> dict:
@@ -135,8 +135,6 @@ def test_scaling_curve_ignores_a_variant_of_the_full_run(rows: list[dict]) -> No
     rows[1]["experiments"].append(_rev("cfg5-nogroup-s42", variant, _metrics(0.5, 4000)))
     rep = build_report(parse_experiments(rows))
     assert any(g["label"].endswith("(train.group_by_length=False)") for g in rep["groups"])
-    from bioner.report import scaling_points
-
     pts = scaling_points(rep)
     assert [p["silver_ratio"] for p in pts] == ["1", "2", "full"]
     assert pts[-1]["n_seeds"] == 3 and pts[-1]["bc5cdr_f1"] == pytest.approx(0.81)
