@@ -1,4 +1,5 @@
-"""Entity-level scores (bioner.metrics): seqeval strict IOB2, per-entity + micro, support, type restriction."""
+"""Entity-level scores (bioner.metrics): predict's spans scored conlleval-style, per-entity + micro, support,
+type restriction."""
 
 from __future__ import annotations
 
@@ -35,10 +36,14 @@ def test_restricted_types_ignore_other_predictions() -> None:
     assert entity_scores([["O", "O", "B-Gene"]], pred)["micro"]["precision"] == pytest.approx(0.5)
 
 
-def test_strict_iob2() -> None:
+def test_exact_boundaries_and_i_starts() -> None:
     gold = [["B-Gene", "I-Gene", "O"]]
-    # an entity must start with B- and match both boundaries exactly
-    assert entity_scores(gold, [["I-Gene", "I-Gene", "O"]])["micro"]["f1"] == 0.0
+    # a span predicted with an I- start is the span predict emits: a hit here (strict IOB2 used to drop it)
+    assert entity_scores(gold, [["I-Gene", "I-Gene", "O"]])["micro"]["f1"] == 1.0
+    # ... and a false positive where it is wrong (strict IOB2 ignored it: precision stayed 1.0)
+    wrong = entity_scores(gold, [["B-Gene", "I-Gene", "I-Chemical"]])
+    assert _prf(wrong["micro"])[:2] == pytest.approx((0.5, 1.0))
+    # both boundaries must match exactly
     assert entity_scores(gold, [["B-Gene", "O", "O"]])["micro"]["f1"] == 0.0
     assert entity_scores(gold, [["B-Gene", "I-Gene", "O"]])["micro"]["f1"] == 1.0
     # adjacent spans of one type are two entities
@@ -57,3 +62,34 @@ def test_flat() -> None:
     assert f["test_recall_Chemical"] == pytest.approx(0.5)
     assert "test_support" not in f and "test_support_Gene" not in f
     assert len(f) == 3 + 3 * 3
+
+
+def _spans(tags: list[str]) -> set[tuple[int, int, str]]:
+    """Exact spans by an independent reading of conlleval's chunk rules (not via corpus.repair_iob2)."""
+    out, start, typ = set(), None, None
+    for i, t in enumerate([*tags, "O"]):
+        ends = t == "O" or t.startswith("B-") or t[2:] != typ
+        if start is not None and ends:
+            out.add((start, i - 1, typ))
+            start, typ = None, None
+        if t != "O" and start is None:
+            start, typ = i, t[2:]
+    return out
+
+
+def test_agrees_with_independent_span_count() -> None:
+    """The headline F1 equals a count of exact (start, end, type) matches of predict's spans."""
+    gold = [["B-Chemical", "I-Chemical", "O", "B-Disease", "I-Disease", "O", "B-Chemical"],
+            ["O", "B-Disease", "O", "B-Chemical", "I-Chemical", "I-Chemical", "O"],
+            ["B-Disease", "O", "O", "O"]]
+    pred = [["I-Chemical", "I-Chemical", "O", "B-Disease", "I-Chemical", "O", "I-Chemical"],
+            ["O", "I-Disease", "I-Disease", "B-Chemical", "I-Chemical", "I-Chemical", "I-Disease"],
+            ["B-Disease", "I-Disease", "O", "I-Chemical"]]
+    tp = fp = fn = 0
+    for g, p in zip(gold, pred, strict=True):
+        gs, ps = _spans(g), _spans(p)
+        tp, fp, fn = tp + len(gs & ps), fp + len(ps - gs), fn + len(gs - ps)
+    assert (tp, fp, fn) == (3, 6, 3)  # hand count: the I- starts at (0,1) and (6,6) are hits
+    s = entity_scores(gold, pred)
+    p_, r_ = tp / (tp + fp), tp / (tp + fn)
+    assert _prf(s["micro"])[:3] == pytest.approx((p_, r_, 2 * p_ * r_ / (p_ + r_)), abs=1e-12)

@@ -1,24 +1,34 @@
-"""Entity-level scores with seqeval (strict IOB2), on first sub-tokens / words only."""
+"""Entity-level scores of the spans `bioner predict` emits (conlleval-compatible), on words only.
+
+One scoring path for validation, `bioner evaluate` and predict: the predicted tags are first repaired to valid
+IOB2 exactly as predict does (corpus.repair_iob2: an I-X that does not continue an X span starts one), then
+scored with seqeval's default (conlleval-compatible) mode. Strict-IOB2 scoring of the raw tags would silently
+drop every predicted span that starts with I- (neither a hit nor a false positive), so the reported F1 would not
+be the F1 of the spans users get.
+"""
 
 from __future__ import annotations
 
 from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
+
+from .corpus import repair_iob2
 
 
 def entity_scores(gold: list[list[str]], pred: list[list[str]],
                   types: tuple[str, ...] | None = None) -> dict:
     """Micro and per-entity precision/recall/F1 with gold-span support.
 
-    If `types` is given, only those types are scored: both sequences are restricted to them first, so a
-    correct prediction of a type the test set does not annotate is not a false positive.
+    `pred` is repaired to IOB2 first (as predict reads spans). If `types` is given, only those types are scored:
+    both sequences are restricted to them after the repair, so a correct prediction of a type the test set does
+    not annotate is not a false positive.
     """
     from .labels import restrict_to_types
 
+    pred = [repair_iob2(p)[0] for p in pred]
     if types is not None:
         gold = [restrict_to_types(g, types) for g in gold]
         pred = [restrict_to_types(p, types) for p in pred]
-    rep = classification_report(gold, pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+    rep = classification_report(gold, pred, output_dict=True, zero_division=0)
     entity_types = types if types is not None else tuple(
         sorted({t[2:] for seq in gold + pred for t in seq if t != "O"}))
     out: dict = {"micro": _row(rep.get("micro avg"), gold_support=_support(gold, entity_types)),
