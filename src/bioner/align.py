@@ -218,7 +218,6 @@ def encode(
     tokenizer: PreTrainedTokenizerFast,
     max_length: int,
     extra_columns: dict[str, list] | None = None,
-    num_proc: int | None = None,
     desc: str = "align",
 ) -> Dataset:
     """Build a Dataset with input_ids, attention_mask, labels (-100 off first sub-tokens), length and any extra
@@ -243,7 +242,7 @@ def encode(
         ds = Dataset(InMemoryTable(out), fingerprint=uuid.uuid4().hex)
     else:
         ds = Dataset(InMemoryTable(table), fingerprint=uuid.uuid4().hex).map(
-            _plain, batched=True, batch_size=1000, num_proc=num_proc, desc=desc,
+            _plain, batched=True, batch_size=1000, desc=desc,
             fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label2id": label2id},
             remove_columns=[c for c in ("tags",) if c in table.column_names],
             new_fingerprint=uuid.uuid4().hex,

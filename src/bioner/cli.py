@@ -1,4 +1,4 @@
-"""`bioner` console command: every pipeline stage also runs alone, outside DVC."""
+"""`bioner` console command: every pipeline stage also runs alone, outside DVC (flags: cli_args)."""
 
 from __future__ import annotations
 
@@ -11,75 +11,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import settings as S
+from .cli_args import FLAG_ALIASES, build_parser
+from .errors import UserError
+from .grid import CONFIGS, config_name, config_overrides
 
 log = logging.getLogger("bioner")
 
 
-class UserError(Exception):
-    """Raised for problems the user can fix; printed as one line, exit code 2."""
-
-
-#: Error classes printed as one line (module, class). Looked up only in modules already imported: an error of a
-#: module that was never imported cannot have been raised, and importing bioner.modeling (torch, transformers)
-#: just to name its error would add seconds to every `bioner fetch`.
-_ERROR_CLASSES = (("bioner.corpus", "CorpusError"), ("bioner.modeling", "BackboneError"),
-                  ("bioner.sources", "FetchError"), ("bioner.aggregate", "AggregateError"),
-                  ("bioner.report", "ReportError"))
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    # OSError: a file that is missing, unreadable or cannot be written (disk full): one line, not a traceback
-    errs: list[type[BaseException]] = [S.SettingsError, UserError, OSError]
-    for module, name in _ERROR_CLASSES:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type) and issubclass(cls, BaseException):
-            errs.append(cls)
-    return tuple(errs)
-
-
-def _parse_value(raw: str) -> Any:
-    """`-s key=value` values parse as YAML scalars (1e-3, true, 4, full)."""
-    return yaml.safe_load(raw)
-
-
 def load_settings(args: argparse.Namespace) -> S.Settings:
-    """params.yaml (or defaults when absent and not asked for) + --config + explicit flags -> Settings."""
-    path = Path(args.params)
-    missing: list[str] = []
-    if path.is_file():
-        params = S.read_params(path, require_all=False)  # YAML and mapping checks
-        missing = S.missing_keys(params)  # every schema key must be listed; reported after bad values
-    elif args.params_given:
-        raise S.SettingsError(f"{path}: params file not found")
-    else:
-        params = S.Settings().model_dump(mode="json")
+    """settings.load() with this command line: --params (./params.yaml if present, else the defaults), then
+    --config, the flag aliases (cli_args.FLAG_ALIASES) and every -s KEY=VALUE, in that order."""
+    path: Path | None = Path(args.params)
+    if not args.params_given and not path.is_file():
+        path = None
+    overrides: list[tuple[str, Any]] = []
     if getattr(args, "config", None):
-        S.apply_config(params, args.config)
-    flag_map = {"strategy": "strategy", "backbone": "backbone", "seed": "seed", "epochs": "train.epochs",
-                "batch_size": "train.batch_size", "learning_rate": "train.learning_rate",
-                "source": "data.source", "ratio": "silver.ratio"}
-    for attr, key in flag_map.items():
-        val = getattr(args, attr, None)
-        if val is not None:
-            S.set_dotted(params, key, val)
-    for item in getattr(args, "set", None) or []:
-        if "=" not in item:
-            raise S.SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.max_length=256")
-        k, v = item.split("=", 1)
-        S.set_dotted(params, k.strip(), _parse_value(v))
-    settings = S.from_dict(params)
-    if missing:
-        raise S.missing_keys_error(path, missing)
-    return settings
-
-
-def _add_params(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--params", default="params.yaml", help="params file (default: ./params.yaml if present)")
-    p.add_argument("--set", "-s", action="append", metavar="KEY=VALUE",
-                   help="override any setting, e.g. -s silver.ratio=2 (repeatable)")
+        overrides += config_overrides(args.config).items()
+    for flag, (key, _) in FLAG_ALIASES.items():
+        if getattr(args, flag, None) is not None:
+            overrides.append((key, getattr(args, flag)))
+    overrides += [S.parse_override(item) for item in getattr(args, "set", None) or []]
+    return S.load(path, overrides)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -122,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     s = load_settings(args)
     from .modeling import check_backbone
 
-    check_backbone(s.backbone)  # before any data work, and once rather than once per torchrun process
+    check_backbone(s.backbone)  # fail fast, before any data work; once, not again in every torchrun process
     cmd = torchrun_command(s, args.argv)
     if cmd is not None:
         env = dict(os.environ)
@@ -135,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from .training import train  # after the launch: the launching process needs no Trainer
     if os.environ.get("RANK", "0") == "0":
         log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)",
-                 S.config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
+                 config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
     if os.environ.get("RANK", "0") != "0":
@@ -185,12 +138,9 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from .aggregate import AggregateError, aggregate
+    from .run_metrics import write_run_metrics
 
-    try:
-        metrics = aggregate(args.model_dir, args.metrics_dir, args.plots_dir)
-    except AggregateError as err:
-        raise UserError(str(err)) from None
+    metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir)
     for key, value in metrics.items():
         print(f"  {key:<20} {value:.4f}")
     m, pl = Path(args.metrics_dir), Path(args.plots_dir)
@@ -198,9 +148,9 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from .report import report
+    from .study_report import write_study_report
 
-    rep = report(args.repo, out_dir=args.out_dir, plots_dir=args.plots_dir, all_commits=args.all_commits,
+    rep = write_study_report(args.repo, out_dir=args.out_dir, plots_dir=args.plots_dir, all_commits=args.all_commits,
                  min_support=args.min_support)
     n = sum(len(g["experiments"]) for g in rep["groups"])
     print(f"{len(rep['groups'])} configurations from {n} experiments -> {args.out_dir}/aggregated_results.md/.json")
@@ -228,128 +178,38 @@ def cmd_grid(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    """Fetch the synthetic sample, train the tiny backbone (joint_uniform), score both test sets."""
+    """Fetch the synthetic sample, train the tiny backbone (joint_uniform), score every test set it covers.
+
+    Runs on the schema defaults, not ./params.yaml, so the demo is the same wherever it is started."""
     from .evaluation import evaluate
+    from .labels import TEST_SETS
     from .modeling import load_checkpoint
     from .sources import fetch
     from .training import train
 
     work = Path(args.workdir)
-    s = S.from_dict({"strategy": args.strategy, "backbone": "tiny", "seed": args.seed,
-                     "data": {"source": "sample"}, "train": {"epochs": args.epochs}})
+    s = S.load(None, {"strategy": args.strategy, "backbone": "tiny", "seed": args.seed, "data.source": "sample",
+                      "train.epochs": args.epochs})
     raw = work / "data" / "raw"
     fetch("sample", raw, repo=s.data.repo, revision=s.data.revision, sample_seed=s.data.sample_seed)
     print(f"sample corpus in {raw}; training tiny BERT ({s.strategy}, {args.epochs} epochs, lr {s.learning_rate})")
     train(s, work / "models", data_dir=raw, silver_dir=None, work_dir=work / "work")
     best = work / "models" / "best_model"
     load = functools.cache(functools.partial(load_checkpoint, best))
-    for ts in ("test_bc5cdr", "test_pubmed") if s.scheme.name == "9tag" else ("test_bc5cdr",):
-        res = evaluate(best, ts, data_dir=raw, output=work / "metrics" / f"eval_{ts}.json", load=load)
-        print_scores(res)
+    for name, spec in TEST_SETS.items():
+        if spec.scorable_by(s.scheme.entity_types):
+            res = evaluate(best, name, data_dir=raw, output=work / "metrics" / f"eval_{name}.json", load=load)
+            print_scores(res)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="bioner", description=__doc__)
-    ap.add_argument("-v", "--verbose", action="store_true")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-
-    p = sub.add_parser("fetch", help="materialise the five JSONL files in data/raw (hub | sample | dir)")
-    _add_params(p)
-    p.add_argument("--source", help="override data.source: hub | sample | a directory")
-    p.add_argument("--dest", default="data/raw")
-    p.set_defaults(func=cmd_fetch)
-
-    p = sub.add_parser("silver", help="nested silver subsets for ratios 1, 2, 4, full + stats.json")
-    _add_params(p)
-    p.add_argument("--data_dir", default="data/raw")
-    p.add_argument("--out", default="data/silver")
-    p.set_defaults(func=cmd_silver)
-
-    p = sub.add_parser("train", help="train one configuration")
-    _add_params(p)
-    p.add_argument("--config", choices=list(S.CONFIGS), help="one of the six seed configurations")
-    p.add_argument("--strategy", choices=S.STRATEGIES)
-    p.add_argument("--backbone", help="alias (" + " | ".join(S.BACKBONE_ALIASES) + "), HF id or local path")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--epochs", type=float)
-    p.add_argument("--batch_size", type=int)
-    p.add_argument("--learning_rate", type=float)
-    p.add_argument("--ratio", help="silver:gold ratio: 1 | 2 | 4 | full")
-    p.add_argument("--source", help=argparse.SUPPRESS)
-    p.add_argument("--output_dir", default="models")
-    p.add_argument("--data_dir", default="data/raw")
-    p.add_argument("--silver_dir", default="data/silver")
-    p.add_argument("--work_dir", default=None, help="Trainer checkpoints for resume (default: beside output)")
-    p.add_argument("--live_dir", default=None, help="dvclive directory (training curves)")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("evaluate", help="score a checkpoint on one or more test sets")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--test_set", required=True, action="append", choices=["test_bc5cdr", "test_pubmed"],
-                   help="repeat for several test sets (scored in one process)")
-    p.add_argument("--data_dir", default="data/raw")
-    p.add_argument("--output", help="JSON file to write (one test set)")
-    p.add_argument("--output_dir", help="write <dir>/eval_<test_set>.json for each test set")
-    p.add_argument("--batch_size", type=int, default=64)
-    p.add_argument("--device", default=None)
-    p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
-    p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser("predict", help="tag a JSONL (tokens) or text (one sentence per line) file -> JSONL spans")
-    p.add_argument("--checkpoint", required=True, help="a trained model directory, e.g. models/best_model")
-    p.add_argument("--input", required=True, help=".jsonl with 'tokens' per line, or .txt, one sentence per line")
-    p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
-    p.add_argument("--format", choices=["jsonl", "text"], help="default: from the extension / first line")
-    p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
-                   help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation")
-    p.add_argument("--batch_size", type=int, default=64)
-    p.add_argument("--max_length", type=int, default=None,
-                   help="sub-tokens per window (default: the model's limit); longer sentences are windowed")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
-    p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
-    p.set_defaults(func=cmd_predict)
-
-    p = sub.add_parser("aggregate", help="flat metrics.json for dvc exp show, config snapshot, scaling point")
-    p.add_argument("--model_dir", default="models", help="holds config_snapshot.yaml (from bioner train)")
-    p.add_argument("--metrics_dir", default="metrics", help="holds eval_<test set>.json; gets metrics.json")
-    p.add_argument("--plots_dir", default="plots", help="gets scaling_point.json")
-    p.set_defaults(func=cmd_aggregate)
-
-    p = sub.add_parser("report", help="mean +- std per config across seeds (dvc exp show), scaling curve PNG")
-    p.add_argument("--repo", default=".")
-    p.add_argument("--out_dir", default="metrics")
-    p.add_argument("--plots_dir", default="plots")
-    p.add_argument("--all_commits", action="store_true", help="include experiments of every commit")
-    p.add_argument("--min_support", type=int, default=10, help="entities with fewer gold spans: N/A in Markdown")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("grid", help="queue the study (configs x seeds, ratios x seeds) as DVC experiments")
-    p.add_argument("--study", choices=["all", "configs", "ratios"], default="all")
-    p.add_argument("--seeds", default="42,1337,2024")
-    p.add_argument("--backbone", help="backbone for configs 4-6 and the ratio study (default: the seed's)")
-    p.add_argument("--single_source_backbones", help="comma list compared by the single-source configs, "
-                   "e.g. tiny,minilm (default: configs 1-3 with the seed's backbones)")
-    p.add_argument("--ratios", default="1,2,4")
-    p.add_argument("--prefix", default="", help="prefix of the experiment names")
-    p.add_argument("--set", "-S", action="append", metavar="KEY=VALUE", help="extra -S for every experiment")
-    p.add_argument("--dry_run", action="store_true")
-    p.add_argument("--run", action="store_true", help="start the queue and wait for it")
-    p.add_argument("-j", "--jobs", type=int, default=1)
-    p.set_defaults(func=cmd_grid)
-
-    p = sub.add_parser("demo", help="offline end-to-end demo on the synthetic sample with the tiny backbone")
-    p.add_argument("--workdir", default="scratch/demo")
-    p.add_argument("--strategy", default="joint_uniform", choices=S.STRATEGIES)
-    p.add_argument("--epochs", type=float, default=3)
-    p.add_argument("--seed", type=int, default=42)
-    p.set_defaults(func=cmd_demo)
-    return ap
+COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "train": cmd_train, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "aggregate": cmd_aggregate, "report": cmd_report, "grid": cmd_grid,
+            "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    ap = build_parser()
-    args = ap.parse_args(argv)
+    args = build_parser(list(CONFIGS), __doc__).parse_args(argv)
     args.params_given = "--params" in argv
     args.argv = argv  # `train` re-runs this command line under torchrun when train.launcher=torchrun
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -369,10 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         if not sys.stderr.isatty():
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        args.func(args)
-    except Exception as err:
-        if not isinstance(err, _known_errors()):
-            raise
+        COMMANDS[args.cmd](args)
+    except (UserError, OSError) as err:  # OSError: a file missing, unreadable or unwritable (disk full)
         print(f"bioner {args.cmd}: error: {err}", file=sys.stderr)
         return 2
     return 0

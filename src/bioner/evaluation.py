@@ -1,4 +1,4 @@
-"""Score a checkpoint on a test set (design.md s.3): gold view of the test set, only its annotated types."""
+"""Score a checkpoint on a test set (docs/design.md s.3): gold view of the test set, only its annotated types."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data
     # A model that predicts none of the test set's types (a 5-tag model on the Virus/Gene PubMed test) cannot
     # be scored on it: the result is still written (the pipeline's outputs are the same for every strategy)
     # but marked, and `bioner aggregate` leaves it out of metrics.json.
-    applicable = len(missing) < len(spec.annotated_types)
+    applicable = spec.scorable_by(model_types)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     preds = [p.labels for p in tag_words(corpus.tokens, tokenizer, model, batch_size=batch_size, device=device)]
     scores = entity_scores(corpus.tags, preds, spec.annotated_types)

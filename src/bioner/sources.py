@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bioner.atomic import replace_dir
+from bioner.errors import UserError
 from bioner.labels import DATA_FILES
 
 OFFLINE_HINT = (
@@ -24,7 +25,7 @@ OFFLINE_HINT = (
 LAYOUT = ", ".join(DATA_FILES.values())
 
 
-class FetchError(RuntimeError):
+class FetchError(UserError, RuntimeError):
     """A data source could not be materialised; the message is one actionable line."""
 
     def __init__(self, message: str) -> None:

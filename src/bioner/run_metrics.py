@@ -1,4 +1,4 @@
-"""The aggregate stage (design.md s.4): one experiment's results in the shapes DVC displays.
+"""One experiment's results in the shapes DVC displays: the `bioner aggregate` stage (docs/design.md s.4).
 
 Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `config_snapshot.yaml`; writes
 
@@ -25,11 +25,13 @@ from typing import Any
 import yaml
 
 from .atomic import write_json, write_yaml
+from .errors import UserError
+from .grid import config_name
 from .labels import TEST_SETS
-from .settings import config_name
+from .strategies import STRATEGIES, Strategy
 
 
-class AggregateError(RuntimeError):
+class RunMetricsError(UserError, RuntimeError):
     """A missing or malformed input of the aggregate stage."""
 
 
@@ -38,19 +40,25 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         msg = f"{path}: not found (run the evaluate stage first: dvc repro evaluate)"
-        raise AggregateError(msg) from None
+        raise RunMetricsError(msg) from None
     except json.JSONDecodeError as err:
-        raise AggregateError(f"{path}: not valid JSON: {err}") from None
+        raise RunMetricsError(f"{path}: not valid JSON: {err}") from None
 
 
 def _read_snapshot(path: Path) -> dict[str, Any]:
     try:
         snap = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AggregateError(f"{path}: not found (run the train stage first: dvc repro train)") from None
+        raise RunMetricsError(f"{path}: not found (run the train stage first: dvc repro train)") from None
     if not isinstance(snap, dict) or "strategy" not in snap:
-        raise AggregateError(f"{path}: not a config snapshot written by `bioner train`")
+        raise RunMetricsError(f"{path}: not a config snapshot written by `bioner train`")
+    if snap["strategy"] not in STRATEGIES:
+        raise RunMetricsError(f"{path}: unknown strategy {snap['strategy']!r}; allowed: {', '.join(STRATEGIES)}")
     return snap
+
+
+def _strategy(snapshot: dict[str, Any]) -> Strategy:
+    return STRATEGIES[snapshot["strategy"]]
 
 
 def short_name(test_set: str) -> str:
@@ -82,7 +90,7 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     if last.get("best_validation_f1") is not None:
         out["val_f1"] = round(float(last["best_validation_f1"]), 4)
     data = run.get("data") or {}
-    uses_silver = snapshot["strategy"] != "single_source"
+    uses_silver = _strategy(snapshot).uses_silver
     out["silver_sentences"] = int(data.get("silver_sentences", 0)) if uses_silver else 0
     # per-entity P/R and gold-span support: what `bioner report` needs for its table and N/A rule
     for p, res in applicable.items():
@@ -98,7 +106,7 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
 
 def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[str, Any]:
     """One point of the scaling curve: silver ratio and sentences actually used, and the test F1s."""
-    uses_silver = snapshot["strategy"] != "single_source"
+    uses_silver = _strategy(snapshot).uses_silver
     data = (snapshot.get("run") or {}).get("data") or {}
     point: dict[str, Any] = {
         "config": config_name(snapshot["strategy"], snapshot["backbone"]),
@@ -115,7 +123,7 @@ def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[s
     return point
 
 
-def aggregate(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
+def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
               plots_dir: str | Path = "plots") -> dict[str, float]:
     """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics."""
     model_dir, metrics_dir, plots_dir = Path(model_dir), Path(metrics_dir), Path(plots_dir)

@@ -1,4 +1,4 @@
-"""The study report: every experiment of `dvc exp show --json`, grouped into configurations, mean +- std.
+"""The study report (`bioner report`): every experiment of `dvc exp show --json`, grouped, mean +- std.
 
 Experiments that differ only in `seed` are replicates of one configuration. Outputs:
 - metrics/aggregated_results.json: per group, its params, seeds and every metric's raw values, mean and std
@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_open, write_json
+from .errors import UserError
+from .grid import CONFIGS, config_name
 from .labels import TEST_SETS
-from .settings import CONFIGS, Settings, config_name
+from .settings import defaults, flatten
+from .strategies import STRATEGIES
 
 METRICS_FILE = "metrics/metrics.json"
 PARAMS_FILE = "params.yaml"
@@ -30,7 +33,7 @@ REPLICATE_KEYS = ("seed",)
 COLLAPSE_F1 = 0.01
 
 
-class ReportError(RuntimeError):
+class StudyReportError(UserError, RuntimeError):
     """`dvc exp show` failed or returned nothing usable."""
 
 
@@ -51,23 +54,12 @@ class Group:
     runs: list[Experiment] = field(default_factory=list)
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def exp_show(repo: str | Path = ".", all_commits: bool = False) -> list[dict[str, Any]]:
     """`dvc exp show --json` (DVC's own machine-readable listing; queued/failed experiments included)."""
     cmd = ["dvc", "exp", "show", "--json"] + (["--all-commits"] if all_commits else [])
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise ReportError(f"`{' '.join(cmd)}` failed in {repo}: {proc.stderr.strip().splitlines()[-1:]}")
+        raise StudyReportError(f"`{' '.join(cmd)}` failed in {repo}: {proc.stderr.strip().splitlines()[-1:]}")
     return json.loads(proc.stdout or "[]")
 
 
@@ -79,7 +71,7 @@ def parse_experiments(rows: list[dict[str, Any]]) -> list[Experiment]:
             for rev in exp.get("revs") or []:
                 name = rev.get("name") or exp.get("name") or rev.get("rev", "")[:7]
                 data = rev.get("data") or {}
-                params = _flatten(((data.get("params") or {}).get(PARAMS_FILE) or {}).get("data") or {})
+                params = flatten(((data.get("params") or {}).get(PARAMS_FILE) or {}).get("data") or {})
                 mfile = (data.get("metrics") or {}).get(METRICS_FILE) or {}
                 metrics = mfile.get("data")
                 err = None
@@ -100,14 +92,15 @@ def parse_experiments(rows: list[dict[str, Any]]) -> list[Experiment]:
 def group_label(p: dict[str, Any]) -> str:
     """Human name of a configuration: the seed config name, plus backbone/ratio/weight where they differ."""
     strategy, backbone = p.get("strategy", "?"), p.get("backbone", "?")
+    strat = STRATEGIES.get(strategy)
     name = config_name(strategy, backbone)
     seed_backbone = dict(CONFIGS).get(name, (None, None))[1]
     parts = [name]
     if name.startswith("config_") and backbone != seed_backbone:
         parts.append(f"[{backbone}]")
-    if strategy != "single_source" and str(p.get("silver.ratio", "full")) != "full":
+    if (strat is None or strat.uses_silver) and str(p.get("silver.ratio", "full")) != "full":
         parts.append(f"ratio={p['silver.ratio']}")
-    if strategy == "joint_noise_aware" and p.get("silver.weight") not in (None, 0.5):
+    if strat is not None and strat.silver_weighted and p.get("silver.weight") not in (None, 0.5):
         parts.append(f"w={p['silver.weight']}")
     return " ".join(parts)
 
@@ -116,9 +109,9 @@ def group_experiments(exps: list[Experiment]) -> list[Group]:
     groups: dict[str, Group] = {}
     # an experiment from before a param existed ran with that param's default: fill it in, so that adding a
     # param to params.yaml does not split every old configuration from its new runs
-    defaults = _flatten(Settings().model_dump(mode="json"))
+    default_params = flatten(defaults())
     for e in exps:
-        cfg = {k: v for k, v in {**defaults, **e.params}.items() if k not in REPLICATE_KEYS}
+        cfg = {k: v for k, v in {**default_params, **e.params}.items() if k not in REPLICATE_KEYS}
         key = json.dumps(cfg, sort_keys=True, default=str)
         if key not in groups:
             groups[key] = Group(key=key, label=group_label(e.params), params=cfg)
@@ -281,17 +274,16 @@ def plot_scaling(points: list[dict[str, Any]], png: Path) -> None:
     plt.close(fig)
 
 
-def report(repo: str | Path = ".", out_dir: str | Path = "metrics", plots_dir: str | Path = "plots",
-           all_commits: bool = False, min_support: int = 10,
-           rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def write_study_report(repo: str | Path = ".", out_dir: str | Path = "metrics", plots_dir: str | Path = "plots",
+                       all_commits: bool = False, min_support: int = 10,
+                       rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Collect experiments, write the JSON + Markdown report and the scaling curve; return the report."""
     exps = parse_experiments(rows if rows is not None else exp_show(repo, all_commits))
     if not exps:
-        raise ReportError("no experiments found: run some first (`dvc exp run ...` or `bioner grid --run`); "
-                          "`dvc exp show` lists only experiments of the current commit (try --all-commits)")
+        raise StudyReportError("no experiments found: run some first (`dvc exp run ...` or `bioner grid --run`); "
+                               "`dvc exp show` lists only experiments of the current commit (try --all-commits)")
     rep = build_report(exps)
     out_dir, plots_dir = Path(out_dir), Path(plots_dir)
-    write_json(out_dir / "aggregated_results.json", rep)
     with atomic_open(out_dir / "aggregated_results.md") as fh:
         fh.write(markdown(rep, min_support))
     pts = scaling_points(rep)

@@ -1,0 +1,114 @@
+"""The `bioner` command line: subcommands, their flags, and the flag aliases of settings in one table."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .settings import BACKBONE_ALIASES, STRATEGIES
+
+#: The seed-style shortcut flags of `bioner train` / `fetch`: flag -> (settings key, argparse options). Each is
+#: a thin alias of `-s KEY=VALUE`; applied after --config and before every -s.
+FLAG_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "strategy": ("strategy", {"choices": STRATEGIES}),
+    "backbone": ("backbone", {"help": "alias (" + " | ".join(BACKBONE_ALIASES) + "), HF id or local path"}),
+    "seed": ("seed", {"type": int}),
+    "epochs": ("train.epochs", {"type": float}),
+    "batch_size": ("train.batch_size", {"type": int}),
+    "learning_rate": ("train.learning_rate", {"type": float}),
+    "ratio": ("silver.ratio", {"help": "silver:gold ratio: 1 | 2 | 4 | full"}),
+    "source": ("data.source", {"help": "override data.source: hub | sample | a directory"}),
+}
+
+
+def _add_params(p: argparse.ArgumentParser, *aliases: str, hidden: tuple[str, ...] = ()) -> None:
+    p.add_argument("--params", default="params.yaml", help="params file (default: ./params.yaml if present)")
+    p.add_argument("--set", "-s", action="append", metavar="KEY=VALUE",
+                   help="override any setting, e.g. -s silver.ratio=2 (repeatable)")
+    for flag in (*aliases, *hidden):
+        opts = dict(FLAG_ALIASES[flag][1])
+        if flag in hidden:
+            opts["help"] = argparse.SUPPRESS
+        p.add_argument(f"--{flag}", **opts)
+
+
+def build_parser(configs: list[str], doc: str | None = None) -> argparse.ArgumentParser:
+    """The parser; each subcommand's name is `args.cmd`. `configs`: the names `--config` accepts."""
+    ap = argparse.ArgumentParser(prog="bioner", description=doc)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("fetch", help="materialise the five JSONL files in data/raw (hub | sample | dir)")
+    _add_params(p, "source")
+    p.add_argument("--dest", default="data/raw")
+
+    p = sub.add_parser("silver", help="nested silver subsets for ratios 1, 2, 4, full + stats.json")
+    _add_params(p)
+    p.add_argument("--data_dir", default="data/raw")
+    p.add_argument("--out", default="data/silver")
+
+    p = sub.add_parser("train", help="train one configuration")
+    p.add_argument("--config", choices=configs, help="one of the six seed configurations")
+    _add_params(p, "strategy", "backbone", "seed", "epochs", "batch_size", "learning_rate", "ratio",
+                hidden=("source",))
+    p.add_argument("--output_dir", default="models")
+    p.add_argument("--data_dir", default="data/raw")
+    p.add_argument("--silver_dir", default="data/silver")
+    p.add_argument("--work_dir", default=None, help="Trainer checkpoints for resume (default: beside output)")
+    p.add_argument("--live_dir", default=None, help="dvclive directory (training curves)")
+
+    p = sub.add_parser("evaluate", help="score a checkpoint on one or more test sets")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--test_set", required=True, action="append", choices=["test_bc5cdr", "test_pubmed"],
+                   help="repeat for several test sets (scored in one process)")
+    p.add_argument("--data_dir", default="data/raw")
+    p.add_argument("--output", help="JSON file to write (one test set)")
+    p.add_argument("--output_dir", help="write <dir>/eval_<test_set>.json for each test set")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--device", default=None)
+    p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
+
+    p = sub.add_parser("predict", help="tag a JSONL (tokens) or text (one sentence per line) file -> JSONL spans")
+    p.add_argument("--checkpoint", required=True, help="a trained model directory, e.g. models/best_model")
+    p.add_argument("--input", required=True, help=".jsonl with 'tokens' per line, or .txt, one sentence per line")
+    p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
+    p.add_argument("--format", choices=["jsonl", "text"], help="default: from the extension / first line")
+    p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
+                   help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--max_length", type=int, default=None,
+                   help="sub-tokens per window (default: the model's limit); longer sentences are windowed")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+    p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
+
+    p = sub.add_parser("aggregate", help="flat metrics.json for dvc exp show, config snapshot, scaling point")
+    p.add_argument("--model_dir", default="models", help="holds config_snapshot.yaml (from bioner train)")
+    p.add_argument("--metrics_dir", default="metrics", help="holds eval_<test set>.json; gets metrics.json")
+    p.add_argument("--plots_dir", default="plots", help="gets scaling_point.json")
+
+    p = sub.add_parser("report", help="mean +- std per config across seeds (dvc exp show), scaling curve PNG")
+    p.add_argument("--repo", default=".")
+    p.add_argument("--out_dir", default="metrics")
+    p.add_argument("--plots_dir", default="plots")
+    p.add_argument("--all_commits", action="store_true", help="include experiments of every commit")
+    p.add_argument("--min_support", type=int, default=10, help="entities with fewer gold spans: N/A in Markdown")
+
+    p = sub.add_parser("grid", help="queue the study (configs x seeds, ratios x seeds) as DVC experiments")
+    p.add_argument("--study", choices=["all", "configs", "ratios"], default="all")
+    p.add_argument("--seeds", default="42,1337,2024")
+    p.add_argument("--backbone", help="backbone for configs 4-6 and the ratio study (default: the seed's)")
+    p.add_argument("--single_source_backbones", help="comma list compared by the single-source configs, "
+                   "e.g. tiny,minilm (default: configs 1-3 with the seed's backbones)")
+    p.add_argument("--ratios", default="1,2,4")
+    p.add_argument("--prefix", default="", help="prefix of the experiment names")
+    p.add_argument("--set", "-S", action="append", metavar="KEY=VALUE", help="extra -S for every experiment")
+    p.add_argument("--dry_run", action="store_true")
+    p.add_argument("--run", action="store_true", help="start the queue and wait for it")
+    p.add_argument("-j", "--jobs", type=int, default=1)
+
+    p = sub.add_parser("demo", help="offline end-to-end demo on the synthetic sample with the tiny backbone")
+    p.add_argument("--workdir", default="scratch/demo")
+    p.add_argument("--strategy", default="joint_uniform", choices=STRATEGIES)
+    p.add_argument("--epochs", type=float, default=3)
+    p.add_argument("--seed", type=int, default=42)
+    return ap

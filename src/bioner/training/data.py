@@ -1,0 +1,78 @@
+"""Training data assembly: the corpora a strategy reads, encoded and combined as its table entry says.
+
+Every example carries a `weight` (gold 1.0; silver 1.0 or `silver.weight`) and a `source` column (GOLD,
+SILVER) for the partial-label loss. `mixed` strategies concatenate gold and silver and shuffle them together;
+`phases` strategies keep silver for phase 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datasets import Dataset, concatenate_datasets
+from transformers import PreTrainedTokenizerFast
+
+from ..align import encode
+from ..corpus import Corpus, load_corpus
+from ..labels import DATA_FILES
+from ..settings import Settings
+from ..silver import load_silver
+from .trainer import column
+
+GOLD, SILVER = 0, 1
+
+
+@dataclass
+class TrainData:
+    train: Dataset  # phase 1 (or the only phase)
+    phase2: Dataset | None
+    validation: Dataset
+    stats: dict[str, Any]
+
+
+def load_training_corpora(s: Settings, data_dir: Path, silver_dir: Path | None) -> dict[str, Corpus | None]:
+    """gold (BC5CDR train), validation (BC5CDR validation) and, if the strategy uses it, the silver subset,
+    all in the strategy's label view."""
+    field, label2id = s.scheme.field, s.scheme.label2id
+    gold = load_corpus(data_dir / DATA_FILES["train"], field, label2id)
+    val = load_corpus(data_dir / DATA_FILES["validation"], field, label2id)
+    silver = None
+    if s.uses_silver:
+        silver = load_silver(s.silver.ratio, silver_dir, data_dir, len(gold), s.silver.subset_seed)
+    return {"gold": gold, "validation": val, "silver": silver}
+
+
+def vocab_texts(s: Settings, corpora: dict[str, Any]) -> list[list[str]]:
+    """Sentences the `tiny` backbone's WordPiece vocab is trained on (`tiny.vocab_text`)."""
+    with_silver = corpora.get("silver") is not None and s.tiny.vocab_text == "train"
+    sources = [corpora["gold"], *([corpora["silver"]] if with_silver else [])]
+    return [words for c in sources for words in c.tokens]
+
+
+def build_datasets(s: Settings, corpora: dict[str, Any], tokenizer: PreTrainedTokenizerFast) -> TrainData:
+    """Encode the corpora and combine them as the strategy's `combine` says."""
+    label2id, ml = s.scheme.label2id, s.train.max_length
+    gold, val, silver = corpora["gold"], corpora["validation"], corpora["silver"]
+
+    def enc(c: Corpus, source: int, weight: float, desc: str) -> Dataset:
+        n = len(c)
+        return encode(c.tokens, c.tags, label2id, tokenizer, ml,
+                      extra_columns={"weight": [weight] * n, "source": [source] * n}, desc=desc)
+
+    gold_ds = enc(gold, GOLD, 1.0, "align train (gold)")
+    val_ds = enc(val, GOLD, 1.0, "align validation")
+    silver_ds = enc(silver, SILVER, s.silver_weight, "align silver") if silver is not None else None
+    combine = s.strategy_record.combine
+    if combine == "mixed":
+        train, phase2 = concatenate_datasets([gold_ds, silver_ds]).shuffle(seed=s.seed), None
+    elif combine == "phases":
+        train, phase2 = gold_ds, silver_ds
+    else:
+        train, phase2 = gold_ds, None
+    stats = {"gold_sentences": len(gold), "silver_sentences": len(silver) if silver is not None else 0,
+             "validation_sentences": len(val),
+             "train_tokens": int(sum(column(train, "length"))),
+             "truncated": sum(column(train, "truncated")) + (sum(column(phase2, "truncated")) if phase2 else 0)}
+    return TrainData(train, phase2, val_ds, stats)

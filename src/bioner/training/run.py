@@ -1,0 +1,146 @@
+"""`train()`: one training run of any strategy, start to finish (docs/design.md s.4).
+
+Load the corpora, prepare the backbone (modeling.prepare_backbone, entered once), encode and combine the data
+(data.py), then run one phase, or two for a `phases` strategy (phase 2 starts from phase 1's best model), and
+save the best model with its settings snapshot. Best model by validation micro F1 on BC5CDR validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset
+from transformers import PreTrainedTokenizerFast, Trainer, set_seed
+from transformers.trainer_callback import PrinterCallback
+
+from .. import modeling
+from ..atomic import replace_dir, write_json, write_yaml
+from ..settings import Settings
+from . import runtime
+from .callbacks import EpochLogCallback, LiveCallback, open_live
+from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
+from .loss import label_masks
+from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
+
+log = logging.getLogger("bioner.training")
+
+
+def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train_ds: Dataset,
+              val_ds: Dataset, out: Path, epochs: float, lr: float, live: Any, step_offset: int,
+              o_masks: torch.Tensor | None) -> tuple[Trainer, dict]:
+    """One Trainer run into `out` (resuming from its last complete checkpoint); return it and its summary."""
+    args = runtime.training_args(s, out, epochs, lr, len(train_ds))
+    trainer = WeightedTokenTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+        data_collator=Collator(tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None),
+        processing_class=tokenizer, compute_metrics=make_compute_metrics(s.scheme),
+        preprocess_logits_for_metrics=argmax_logits, o_masks=o_masks,
+        callbacks=[LiveCallback(live, step_offset)] if live is not None else None,
+    )
+    if args.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)
+        trainer.add_callback(EpochLogCallback())
+    with runtime.rank_zero_first():  # rank 0 removes an incomplete checkpoint before the others look
+        resume = runtime.last_complete_checkpoint(out)
+    if resume:
+        log.info("resuming from %s", resume)
+    t0 = time.time()
+    result = trainer.train(resume_from_checkpoint=resume)
+    wall = time.time() - t0
+    info = {"train_loss": result.training_loss, "best_validation_f1": trainer.state.best_metric,
+            "steps": trainer.state.global_step, "wall_s": round(wall, 1), "resumed_from": resume,
+            **runtime.peak_memory()}
+    if trainer.is_world_process_zero():
+        log.info("trained %d steps in %.0f s; peak memory of this process: %s", info["steps"], wall,
+                 ", ".join(f"{k[5:-4].upper()} {v:.0f} MiB" for k, v in info.items() if k.startswith("peak_")))
+    return trainer, info
+
+
+def save_model(trainer: Trainer, tokenizer: PreTrainedTokenizerFast, dest: Path, meta: dict) -> None:
+    """Write model + tokenizer + label maps to a temp dir, then swap it into `dest` (never half-written)."""
+    if not trainer.is_world_process_zero():
+        return
+    for stale in dest.parent.glob(f".{dest.name}.tmp*"):  # left by a run killed while saving
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
+    try:
+        trainer.save_model(str(tmp))  # safetensors, config with id2label/label2id, no optimizer state
+        tokenizer.save_pretrained(str(tmp))
+        write_json(tmp / "bioner.json", meta)
+        (tmp / "training_args.bin").unlink(missing_ok=True)
+        replace_dir(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone after a successful swap; a failed one leaves no debris
+
+
+def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw",
+          silver_dir: str | Path | None = "data/silver", work_dir: str | Path | None = None,
+          live_dir: str | Path | None = None) -> dict:
+    """Train one configuration; write output_dir/best_model (and phase1/best_model) + config_snapshot.yaml.
+
+    `work_dir` holds Trainer checkpoints (optimizer state, for resuming after a crash) and the built `tiny`
+    backbone; it is keyed by a fingerprint of the settings and data so a changed run never resumes a stale one.
+    The caller checks the backbone first (`modeling.check_backbone`, as `bioner train` does before any launch).
+    """
+    output_dir, data_dir = Path(output_dir), Path(data_dir)
+    silver_dir = Path(silver_dir) if silver_dir else None
+    strategy = s.strategy_record
+    fp = runtime.run_fingerprint(s, data_dir)
+    work = (Path(work_dir) if work_dir else output_dir.parent / f".{output_dir.name}_work") / fp
+    if s.train.cpu_threads != "auto":  # per process: under torchrun each of the train.nproc processes
+        torch.set_num_threads(int(s.train.cpu_threads))
+    dist = runtime.dist_state()  # joins the process group under torchrun; a single process otherwise
+    set_seed(s.seed)
+    corpora = load_training_corpora(s, data_dir, silver_dir)
+    backbone = modeling.prepare_backbone(s, lambda: vocab_texts(s, corpora), work / "tiny_backbone",
+                                         build_guard=runtime.rank_zero_first)
+    tokenizer = backbone.tokenizer
+    data = build_datasets(s, corpora, tokenizer)
+    o_masks = label_masks(s.scheme, {GOLD: s.sources.gold, SILVER: s.sources.silver}) \
+        if strategy.partial_labels else None
+
+    # what makes runs with different process counts comparable (HF does not rescale the lr with world size)
+    world_size = dist.num_processes
+    scale = {"world_size": world_size, "learning_rate": s.learning_rate,
+             "effective_batch_size": s.train.batch_size * s.train.gradient_accumulation_steps * world_size}
+    if strategy.phases == 2:
+        scale["phase2_learning_rate"] = s.phase2_learning_rate
+    if dist.is_main_process:
+        log.info("effective batch size %d (batch %d x grad accum %d x %d processes), lr %g",
+                 scale["effective_batch_size"], s.train.batch_size, s.train.gradient_accumulation_steps,
+                 world_size, s.learning_rate)
+    live = open_live(live_dir)
+    if live is not None:
+        live.log_params(scale)
+    meta = {"strategy": s.strategy, "backbone": s.backbone,
+            "model_id": backbone.location if s.is_random_init else s.model_id,
+            "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
+    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats}
+    try:
+        trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
+                                               work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)
+        if strategy.phases == 2:
+            save_model(trainer, tokenizer, output_dir / "phase1" / "best_model", {**meta, "phase": 1})
+            # phase 1's best model (load_best_model_at_end) continues on silver
+            trainer, summary["phase2"] = run_phase(s, trainer.model, tokenizer, data.phase2, data.validation,
+                                                   work / "phase2", s.train.phase2.epochs, s.phase2_learning_rate,
+                                                   live, trainer.state.global_step, o_masks)
+        save_model(trainer, tokenizer, output_dir / "best_model", meta)
+        if trainer.is_world_process_zero():
+            snap = s.resolved()
+            snap["resolved"].update(scale)  # the real process count, whatever launched this run
+            snap["run"] = summary
+            write_yaml(output_dir / "config_snapshot.yaml", snap)
+            if live is not None:
+                live.summary["best_validation_f1"] = summary.get("phase2", summary["phase1"])["best_validation_f1"]
+                live.make_summary()
+    finally:
+        if live is not None:
+            live.end()
+    return summary
