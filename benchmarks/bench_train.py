@@ -4,7 +4,7 @@ Same model (same initial weights), same encoded BC5CDR train sentences (single_s
 learning rate, schedule and number of optimizer steps:
 
 - ours: `bioner.training.WeightedTokenTrainer` + `Collator` with the TrainingArguments `bioner train` builds
-  (`training._training_args`: length-grouped batches, weight/source columns), evaluation and saving off;
+  (`training.runtime.training_args`: length-grouped batches, weight/source columns), evaluation and saving off;
 - seed: a plain `transformers.Trainer` + `DataCollatorForTokenClassification` (dynamic padding, random order,
   no length grouping);
 - context: the seed's Trainer with every sentence padded to 512 (the collator's padding="max_length").
@@ -153,7 +153,7 @@ def main() -> None:
         n_steps = steps[kind]
         total = n_steps + args.warmup
         ours_args = dataclasses.replace(
-            training._training_args(s, work / "ours", s.train.epochs, lr, len(ds)),
+            training.runtime.training_args(s, work / "ours", s.train.epochs, lr, len(ds)),
             max_steps=total, eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
             logging_strategy="no", logging_first_step=False, disable_tqdm=True)
         seed_kw = dict(output_dir=str(work / "seed"), per_device_train_batch_size=args.batch_size,

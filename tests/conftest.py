@@ -1,4 +1,5 @@
-"""Shared fixtures: offline, single-threaded torch, one sample corpus and one tiny backbone per session."""
+"""Shared fixtures: offline, single-threaded torch, one sample corpus and one tiny backbone per session, and a
+temporary git + DVC repository holding a copy of the working tree (`repo`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +58,70 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Pa
     return build_tiny(texts, tmp_path_factory.mktemp("tiny") / "backbone",
                       TinySettings(vocab_size=1000, hidden_size=32, num_layers=1, num_heads=2,
                                    intermediate_size=64), seed=0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a temporary repository for the DVC workflow tests (test_pipeline, test_report_e2e)
+ROOT = Path(__file__).resolve().parents[1]
+#: A run of seconds on one CPU thread (the settings every experiment of the test shares).
+SMALL = {
+    "train": {"epochs": 1, "max_length": 64, "cpu_threads": 1, "phase2": {"epochs": 1}},
+    "tiny": {"vocab_size": 1000, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64},
+    "silver": {"ratio": "1"},
+}
+
+
+def _merge(base: dict, over: dict) -> None:
+    for k, v in over.items():
+        if isinstance(v, dict):
+            _merge(base.setdefault(k, {}), v)
+        else:
+            base[k] = v
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # dvc, bioner
+    env.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", DVC_NO_ANALYTICS="1",
+               GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.org", GIT_COMMITTER_NAME="test",
+               GIT_COMMITTER_EMAIL="test@example.org")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+class Repo:
+    def __init__(self, path: Path) -> None:
+        self.path, self.env = path, _env()
+
+    def run(self, *cmd: str, check: bool = True) -> str:
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, cwd=self.path, env=self.env, capture_output=True, text=True, timeout=600)
+        print(f"TIMING {time.monotonic() - t0:6.1f} s  {' '.join(cmd)}")
+        out = proc.stdout + proc.stderr
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
+        return out
+
+    def json(self, rel: str) -> dict:
+        return json.loads((self.path / rel).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """The working tree as a fresh clone would see it, with the small params committed."""
+    dest = tmp_path_factory.mktemp("pipeline") / "repo"
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():  # listed but deleted in the working tree: skip
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    _merge(params, SMALL)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    r = Repo(dest)
+    r.run("git", "init", "-q", "-b", "main")
+    r.run("git", "add", "-A")
+    r.run("git", "commit", "-q", "-m", "pipeline under test")
+    return r

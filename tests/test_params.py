@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bioner.settings import Settings, from_dict
+from bioner.settings import Settings, flatten, from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,11 +15,8 @@ def _params() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
 
 
-def _leaves(d: dict, prefix: str = "") -> set[str]:
-    out: set[str] = set()
-    for k, v in d.items():
-        out |= _leaves(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}"}
-    return out
+def _leaves(d: dict) -> set[str]:
+    return set(flatten(d))
 
 
 def test_params_yaml_validates_and_equals_the_settings_defaults() -> None:

@@ -9,61 +9,17 @@ run, a seed-only change, `dvc plots diff`, and push / delete / pull / re-evaluat
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import Repo
+
 STAGES = ("fetch", "silver", "train", "evaluate", "aggregate")
-
-#: A run of seconds on one CPU thread (the settings every experiment of the test shares).
-SMALL = {
-    "train": {"epochs": 1, "max_length": 64, "cpu_threads": 1, "phase2": {"epochs": 1}},
-    "tiny": {"vocab_size": 1000, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64},
-    "silver": {"ratio": "1"},
-}
-
-
-def _merge(base: dict, over: dict) -> None:
-    for k, v in over.items():
-        if isinstance(v, dict):
-            _merge(base.setdefault(k, {}), v)
-        else:
-            base[k] = v
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # dvc, bioner
-    env.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", DVC_NO_ANALYTICS="1",
-               GIT_AUTHOR_NAME="test", GIT_AUTHOR_EMAIL="test@example.org", GIT_COMMITTER_NAME="test",
-               GIT_COMMITTER_EMAIL="test@example.org")
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-class Repo:
-    def __init__(self, path: Path) -> None:
-        self.path, self.env = path, _env()
-
-    def run(self, *cmd: str, check: bool = True) -> str:
-        t0 = time.monotonic()
-        proc = subprocess.run(cmd, cwd=self.path, env=self.env, capture_output=True, text=True, timeout=600)
-        print(f"TIMING {time.monotonic() - t0:6.1f} s  {' '.join(cmd)}")
-        out = proc.stdout + proc.stderr
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-4000:]}")
-        return out
-
-    def json(self, rel: str) -> dict:
-        return json.loads((self.path / rel).read_text(encoding="utf-8"))
 
 
 def _ran(out: str) -> set[str]:
@@ -72,27 +28,6 @@ def _ran(out: str) -> set[str]:
 
 def _skipped(out: str) -> set[str]:
     return set(re.findall(r"Stage '(\w+)' didn't change, skipping", out))
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
-    """The working tree as a fresh clone would see it, with the small params committed."""
-    dest = tmp_path_factory.mktemp("pipeline") / "repo"
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():  # listed but deleted in the working tree: skip
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    params = yaml.safe_load((dest / "params.yaml").read_text())
-    _merge(params, SMALL)
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    r = Repo(dest)
-    r.run("git", "init", "-q", "-b", "main")
-    r.run("git", "add", "-A")
-    r.run("git", "commit", "-q", "-m", "pipeline under test")
-    return r
 
 
 @pytest.mark.slow
@@ -202,7 +137,7 @@ def test_aggregate_writes_flat_metrics_snapshot_and_scaling_point(tmp_path: Path
 
 
 def test_aggregate_leaves_out_a_test_set_the_model_cannot_be_scored_on(tmp_path: Path) -> None:
-    from bioner.aggregate import flat_metrics, scaling_point
+    from bioner.run_metrics import flat_metrics, scaling_point
 
     evals = {"test_bc5cdr": _eval("test_bc5cdr", ("Chemical", "Disease"), 0.8),
              "test_pubmed": _eval("test_pubmed", ("Virus", "Gene"), 0.0, applicable=False)}

@@ -292,7 +292,7 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
 def test_bad_params_fail_before_training(case: str, sandbox: Path, small_sample_dir: Path,
                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import bioner.modeling
-    import bioner.training
+    import bioner.training.run
 
     extra, drop, phrases = PARAM_CASES[case]
     if drop:
@@ -305,7 +305,7 @@ def test_bad_params_fail_before_training(case: str, sandbox: Path, small_sample_
     for name in ("build_tiny", "load_tokenizer", "load_for_training"):
         monkeypatch.setattr(bioner.modeling, name, started)
     if case != "ratio_larger_than_silver":  # the only check that needs the corpus sizes
-        monkeypatch.setattr(bioner.training, "load_training_corpora", started)
+        monkeypatch.setattr(bioner.training.run, "load_training_corpora", started)
     before = files_under(sandbox)
 
     rc, _, err = run_cli(capsys, "train", "--data_dir", raw, "--output_dir", sandbox / "models",

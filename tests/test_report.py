@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bioner.grid import study_points
-from bioner.report import build_report, markdown, parse_experiments, report, scaling_points
+from bioner.study_report import build_report, markdown, parse_experiments, scaling_points, write_study_report
 
 
 def _rev(name: str, params: dict, metrics: dict | None, error: dict | None = None) -> dict:
@@ -94,9 +94,9 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_report_files_and_scaling_png(rows: list[dict], tmp_path: Path) -> None:
-    rep = report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=tmp_path / "plots")
+    rep = write_study_report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=tmp_path / "plots")
     saved = json.loads((tmp_path / "metrics" / "aggregated_results.json").read_text())
-    assert saved["failed"] == rep["failed"]
+    assert saved["failed"] == rep["failed"] and saved["scaling"] == rep["scaling"]  # one write, curve included
     assert (tmp_path / "metrics" / "aggregated_results.md").read_text().startswith("# Aggregated results")
     pts = json.loads((tmp_path / "plots" / "scaling_curve.json").read_text())
     assert [p["silver_ratio"] for p in pts] == ["1", "2", "full"]

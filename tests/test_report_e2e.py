@@ -8,11 +8,11 @@ import struct
 
 import pytest
 
-from test_pipeline import Repo, repo  # noqa: F401  (the temporary-repository fixture)
+from conftest import Repo
 
 
 @pytest.mark.slow
-def test_grid_queue_report(repo: Repo) -> None:  # noqa: F811
+def test_grid_queue_report(repo: Repo) -> None:
     out = repo.run("bioner", "grid", "--study", "ratios", "--ratios", "1,2", "--seeds", "42,1337",
                    "--backbone", "tiny", "--prefix", "t-")
     assert "queued 4 experiments" in out, out

@@ -1,4 +1,5 @@
-"""Typed settings (bioner.settings): validation messages, configs, derived values, dotted overrides."""
+"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.grid), values derived
+from the strategy table, the one entry `load()` with its overrides."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 import yaml
 
 from bioner import settings as S
+from bioner.grid import CONFIGS, config_name, config_overrides
 from bioner.labels import SCHEME_5TAG, SCHEME_9TAG
+from bioner.strategies import STRATEGIES
 
 
 def _err(params: dict) -> str:
@@ -76,12 +79,15 @@ def test_learning_rate_auto_resolution() -> None:
 
 
 def test_derived_values_per_strategy() -> None:
+    assert tuple(STRATEGIES) == S.STRATEGIES  # the schema's allowed strategies are the table's
     single = S.from_dict({"strategy": "single_source"})
     assert single.scheme is SCHEME_5TAG and not single.uses_silver
+    assert single.resolved()["resolved"]["silver_example_weight"] is None
     for strategy in ("sequential", "joint_uniform", "joint_noise_aware", "joint_partial"):
         s = S.from_dict({"strategy": strategy, "silver": {"weight": 0.25}})
         assert s.scheme is SCHEME_9TAG and s.uses_silver
         assert s.silver_weight == (0.25 if strategy == "joint_noise_aware" else 1.0)
+        assert (s.resolved()["resolved"]["phase2_learning_rate"] is None) == (strategy != "sequential")
     assert S.from_dict({"backbone": "biobert"}).model_id == "dmis-lab/biobert-base-cased-v1.2"
     assert S.from_dict({"backbone": "org/any-model"}).model_id == "org/any-model"
 
@@ -98,23 +104,20 @@ def test_resolved_snapshot() -> None:
     yaml.safe_dump(snap)  # serialisable as config_snapshot.yaml
 
 
-def test_apply_config() -> None:
-    params: dict = {"strategy": "single_source", "backbone": "tiny", "seed": 1}
-    S.apply_config(params, "config_6_joint_noise_aware")
-    assert params == {"strategy": "joint_noise_aware", "backbone": "pubmedbert", "seed": 1}
-    S.apply_config(params, "config_2_biobert")
-    assert (params["strategy"], params["backbone"]) == ("single_source", "biobert")
+def test_config_overrides() -> None:
+    assert config_overrides("config_6_joint_noise_aware") == {"strategy": "joint_noise_aware", "backbone": "pubmedbert"}
+    assert config_overrides("config_2_biobert") == {"strategy": "single_source", "backbone": "biobert"}
     with pytest.raises(S.SettingsError, match="allowed: config_1_bert_base, "):
-        S.apply_config(params, "config_7")
-    assert len(S.CONFIGS) == 6
+        config_overrides("config_7")
+    assert len(CONFIGS) == 6 and all(strategy in STRATEGIES for strategy, _ in CONFIGS.values())
 
 
 def test_config_name() -> None:
-    assert S.config_name("single_source", "biobert") == "config_2_biobert"
-    assert S.config_name("joint_uniform", "tiny") == "config_5_joint_uniform"
-    assert S.config_name("sequential", "pubmedbert") == "config_4_sequential"
-    assert S.config_name("single_source", "org/model") == "single_source_org_model"
-    assert S.config_name("joint_partial", "tiny") == "joint_partial"
+    assert config_name("single_source", "biobert") == "config_2_biobert"
+    assert config_name("joint_uniform", "tiny") == "config_5_joint_uniform"
+    assert config_name("sequential", "pubmedbert") == "config_4_sequential"
+    assert config_name("single_source", "org/model") == "single_source_org_model"
+    assert config_name("joint_partial", "tiny") == "joint_partial"
 
 
 def test_set_dotted() -> None:
@@ -132,8 +135,26 @@ def test_set_dotted() -> None:
 def test_load_file_with_overrides(tmp_path: Path) -> None:
     p = tmp_path / "params.yaml"
     p.write_text("strategy: sequential\nseed: 3\ntrain:\n  epochs: 2\n")
-    s = S.load(p, {"train.epochs": 0.5, "silver.ratio": 4})
+    s = S.load(p, {"train.epochs": 0.5, "silver.ratio": 4}, require_all=False)
     assert (s.strategy, s.seed, s.train.epochs, s.silver.ratio) == ("sequential", 3, 0.5, "4")
+    # overrides apply in order (a config, then flags, then -s), so the last value of a key wins
+    s = S.load(p, [("strategy", "single_source"), ("seed", 5), ("strategy", "joint_partial")], require_all=False)
+    assert (s.strategy, s.seed) == ("joint_partial", 5)
+    # every schema key must be listed, reported after the bad values
+    with pytest.raises(S.SettingsError, match=r"params.yaml: missing key\(s\) backbone, data.source"):
+        S.load(p)
+    with pytest.raises(S.SettingsError, match="train.epochs=0"):
+        S.load(p, {"train.epochs": 0})
+    # no file: the schema defaults (what the demo runs on)
+    assert S.load(None, {"seed": 9}) == S.Settings(seed=9)
+    assert S.parse_override("silver.ratio=4") == ("silver.ratio", 4)
+    assert S.parse_override(" train.group_by_length=false") == ("train.group_by_length", False)
+    with pytest.raises(S.SettingsError, match="expected KEY=VALUE"):
+        S.parse_override("seed")
+
+
+def test_flatten() -> None:
+    assert S.flatten({"a": 1, "b": {"c": 2, "d": {"e": [3]}}}) == {"a": 1, "b.c": 2, "b.d.e": [3]}
 
 
 def test_load_errors_name_the_file(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ sub-tokens are truncated for training and counted.
 
 Speed (benchmarks/bench_data.py): with `is_split_into_words` a fast tokenizer splits every word on its own, so a
 sentence's sub-tokens are its words' sub-tokens in order, between the special tokens. `_WordMemo` therefore
-tokenizes each distinct word once (the real corpus has 26x fewer distinct words than words) and assembles the
+tokenizes each distinct word once (a corpus has far fewer distinct words than words) and assembles the
 sentences with numpy on Arrow buffers; the first sub-tokens' alignment falls out of the word boundaries. The
 reference path (`_encode_batch_plain`: one batched tokenizer call per 1,000 sentences in `datasets.map`, labels
 from `word_ids()`) runs on the first sentences of every call and must agree exactly; a tokenizer for which it
@@ -85,9 +85,9 @@ def _encode_batch_plain(batch: dict[str, list], tokenizer: PreTrainedTokenizerFa
 class _WordMemo:
     """Sub-token ids per distinct word (each tokenized once) and the vectorized sentence assembly from them.
 
-    Hand-written because tokenizing was the bottleneck and the tokenizer has no per-word cache: on the real
-    corpus (1.36M words, 52k distinct) a per-sentence loop and one batched call per 1,000 sentences took about
-    the same time (cProfile: the Rust tokenizer and transformers' per-sentence `_convert_encoding` dominate).
+    Hand-written because tokenizing was the bottleneck and the tokenizer has no per-word cache: a per-sentence
+    loop and one batched call per 1,000 sentences cost about the same (the Rust tokenizer and transformers'
+    per-sentence `_convert_encoding` dominate; figures in docs/benchmarks.md s.6).
     Sentences are then assembled with numpy on Arrow buffers (no Python loop over words): prefix special tokens,
     the words' sub-tokens cut to `max_length`, suffix special tokens; the label sits on each word's first one.
     """
@@ -120,9 +120,9 @@ class _WordMemo:
         distinct = enc.dictionary.to_pylist()
         new = [w for w in distinct if w not in self.index]
         if new:
-            # pre-tokenized sequences of 4,096 new words (each word is still split on its own): ~2x faster than
-            # one encoding per word (fewer Encoding objects), and encode_batch uses the tokenizers' thread pool
-            # unless TOKENIZERS_PARALLELISM=false
+            # pre-tokenized sequences of 4,096 new words (each word is still split on its own): fewer Encoding
+            # objects than one encoding per word (docs/benchmarks.md s.6), and encode_batch uses the tokenizers'
+            # thread pool unless TOKENIZERS_PARALLELISM=false
             step = 4096
             encs = self.backend.encode_batch([new[i:i + step] for i in range(0, len(new), step)],
                                              is_pretokenized=True, add_special_tokens=False)
@@ -233,10 +233,10 @@ def encode(
             log.info("tokenizer %s: per-word sub-tokens depend on context; using the plain batched path",
                      type(tokenizer).__name__)
     # fingerprint: an in-memory dataset has no cache file to name; without it datasets dill-hashes the data
-    # (and, in map, the tokenizer: 1.6 s per call for MiniLM's vocab, measured)
+    # (and, in map, the tokenizer: seconds per call for a large vocab, docs/benchmarks.md s.6)
     if memo.ok:
         # whole chunks in one vectorized pass: datasets.map's batching and re-writing of every column cost more
-        # than the alignment itself (measured); chunks bound the numpy temporaries on huge corpora
+        # than the alignment itself (docs/benchmarks.md s.6); chunks bound the numpy temporaries on huge corpora
         out = pa.concat_tables([memo.encode_batch(table.slice(i, memo.CHUNK), max_length)
                                 for i in range(0, len(table), memo.CHUNK)])
         ds = Dataset(InMemoryTable(out), fingerprint=uuid.uuid4().hex)
@@ -247,7 +247,7 @@ def encode(
             remove_columns=[c for c in ("tags",) if c in table.column_names],
             new_fingerprint=uuid.uuid4().hex,
         )
-    # pyarrow sum: `sum(ds["truncated"])` formats row by row (~1 s per 20k rows in datasets 5, measured)
+    # pyarrow sum: `sum(ds["truncated"])` formats row by row in datasets 5 (docs/benchmarks.md s.6)
     n_trunc = pc.sum(ds.data.column("truncated")).as_py() or 0
     if n_trunc:
         log.warning("%s: %d of %d sentences longer than max_length=%d sub-tokens were truncated",

@@ -115,7 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from .evaluation import evaluate
     from .modeling import load_checkpoint
 
-    # several test sets in one process: the pipeline's evaluate stage paid the torch import (~6 s) once per set
+    # several test sets in one process, one checkpoint load: the torch import is paid once (docs/benchmarks.md s.6)
     load = functools.cache(functools.partial(load_checkpoint, args.checkpoint, allow_pickle=args.allow_pickle))
     for ts in test_sets:
         out = args.output or (Path(args.output_dir) / f"eval_{ts}.json" if args.output_dir else None)

@@ -266,7 +266,7 @@ def read_params(path: str | Path) -> dict[str, Any]:
 
 
 def parse_override(item: str) -> tuple[str, Any]:
-    """`KEY=VALUE` (as given to `-s`) -> (key, value parsed as a YAML scalar: 1e-3, true, 4, full)."""
+    """`KEY=VALUE` (as given to `-s`) -> (key, value parsed as a YAML scalar: 4, true, 2.0e-5, full)."""
     if "=" not in item:
         raise SettingsError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.max_length=256")
     key, raw = item.split("=", 1)

@@ -74,5 +74,7 @@ def build_datasets(s: Settings, corpora: dict[str, Any], tokenizer: PreTrainedTo
     stats = {"gold_sentences": len(gold), "silver_sentences": len(silver) if silver is not None else 0,
              "validation_sentences": len(val),
              "train_tokens": int(sum(column(train, "length"))),
-             "truncated": sum(column(train, "truncated")) + (sum(column(phase2, "truncated")) if phase2 else 0)}
+             "truncated": sum(column(train, "truncated")) + (sum(column(phase2, "truncated")) if phase2 else 0),
+             # validation sentences the Trainer's evaluation loop sees cut at max_length (docs/design.md s.6)
+             "validation_truncated": sum(column(val_ds, "truncated"))}
     return TrainData(train, phase2, val_ds, stats)
