@@ -75,7 +75,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     s = load_settings(args)
     from .modeling import check_backbone
 
-    check_backbone(s.backbone)  # fail fast, before any data work; once, not again in every torchrun process
+    if "LOCAL_RANK" not in os.environ:  # fail fast, before any data work, in the launching process only
+        check_backbone(s.backbone)
     cmd = torchrun_command(s, args.argv)
     if cmd is not None:
         env = dict(os.environ)

@@ -27,6 +27,10 @@ CONFIGS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The strategy of the silver-ratio study (the scaling curve).
+RATIO_STUDY_STRATEGY = "joint_uniform"
+
+
 def config_overrides(config: str) -> dict[str, str]:
     """The settings overrides (strategy, backbone) of one of the six named configurations."""
     if config not in CONFIGS:
@@ -93,7 +97,7 @@ def study_points(seeds: list[int], study: str = "all", backbone: str | None = No
             if r == "full" and study == "all":
                 continue  # = config 5
             for seed in seeds:
-                pts.append(GridPoint(f"{prefix}ratio{r}-s{seed}", {"strategy": "joint_uniform", "backbone": bb,
+                pts.append(GridPoint(f"{prefix}ratio{r}-s{seed}", {"strategy": RATIO_STUDY_STRATEGY, "backbone": bb,
                                                                     "silver.ratio": r, "seed": str(seed)}))
     return pts
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .atomic import atomic_open, write_json
 from .errors import UserError
-from .grid import CONFIGS, config_name
+from .grid import CONFIGS, RATIO_STUDY_STRATEGY, config_name
 from .labels import TEST_SETS
 from .settings import defaults, flatten
 from .strategies import STRATEGIES
@@ -215,7 +215,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
     return "\n".join(lines)
 
 
-def scaling_points(report: dict[str, Any], strategy: str = "joint_uniform") -> list[dict[str, Any]]:
+def scaling_points(report: dict[str, Any], strategy: str = RATIO_STUDY_STRATEGY) -> list[dict[str, Any]]:
     """Mean/std test F1 per silver ratio for the groups that differ only in silver.ratio."""
     pts, bases = [], []
     for g in report["groups"]:
@@ -263,7 +263,7 @@ def plot_scaling(points: list[dict[str, Any]], png: Path) -> None:
                         textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xlabel("silver sentences in training")
     ax.set_ylabel("test F1 (mean ± std over seeds)")
-    ax.set_title("Silver:gold scaling (joint_uniform)")
+    ax.set_title(f"Silver:gold scaling ({RATIO_STUDY_STRATEGY})")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
