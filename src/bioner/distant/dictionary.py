@@ -1,0 +1,95 @@
+"""Read name files: dictionaries (one name a line, or `name<TAB>canonical id`) and stop lists.
+
+A line whose first non-blank character is `#` is a comment; a `#` inside a name is part of it (the BC2GM gene
+list has "EFIA # 1"). Blank lines are skipped; surrounding whitespace is stripped. Names are tokenised exactly
+like the corpora (`textsplit` rule ``punct``: word runs, every other character its own token), so "IL-2",
+"IL - 2" and "IL -2" are the same three tokens and match the corpus's "IL - 2".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..textsplit import PUNCT_TOKEN
+from .errors import DistantError
+
+
+@dataclass(frozen=True)
+class DictName:
+    """One name of a name file."""
+
+    text: str  # as written, stripped
+    tokens: tuple[str, ...]  # corpus tokenisation of `text`
+    line: int  # 1-based line in its file
+    canonical_id: str | None = None  # second TSV column, kept for entity linking
+
+
+def tokenize_name(text: str) -> tuple[str, ...]:
+    """Tokens of a name, split like the corpus tokens (word runs; each other non-space character alone)."""
+    return tuple(PUNCT_TOKEN.findall(text))
+
+
+def _where(path: Path, param: str | None) -> str:
+    return f"{param}={str(path)!r}" if param else str(path)
+
+
+def _check_name(text: str, where: str) -> tuple[str, ...]:
+    """The name's tokens; an error if it has no letter or digit (it would label bare punctuation, or nothing)."""
+    tokens = tokenize_name(text)
+    if not any(t[0].isalnum() for t in tokens):  # a word token starts with a letter/digit, punctuation never
+        shown = f"{text!r} (tokens {list(tokens)})" if tokens else repr(text)
+        raise DistantError(f"{where}: the name {shown} tokenises to no word (no letter or digit). "
+                           "Fix: remove the line, or write the name it stands for")
+    return tokens
+
+
+def read_names(path: str | os.PathLike, *, what: str = "dictionary", param: str | None = None,
+               allow_ids: bool = True) -> list[DictName]:
+    """Read and check one name file; `what` and `param` name it in errors (e.g. 'stop list', 'distant.stop').
+
+    Errors (DistantError, one line): missing file, non-UTF-8 bytes, a line with more than two tab-separated
+    fields (or any tab where ids are not allowed), a name without a letter or digit, a file with no name.
+    """
+    path = Path(path)
+    if not path.is_file():
+        state = "is a directory" if path.is_dir() else "not found"
+        raise DistantError(f"{_where(path, param)}: {what} file {state}. Fix: give an existing file, absolute or "
+                           "relative to the data directory")
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors) is valid UTF-8
+    names: list[DictName] = []
+    # split on "\n" only (str.splitlines also splits at U+2028/U+0085, which would shift line numbers)
+    for lineno, bline in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line = bline.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DistantError(f"{path}:{lineno}: not valid UTF-8 ({err.reason} at byte {err.start}). "
+                               f"Fix: re-encode the {what} as UTF-8") from None
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = line.rstrip("\r\n").split("\t")
+        if len(fields) > 2 or (len(fields) == 2 and not allow_ids):
+            allowed = "a name or name<TAB>canonical id" if allow_ids else "one name, no tab"
+            raise DistantError(f"{path}:{lineno}: {len(fields)} tab-separated fields; a {what} line is {allowed}. "
+                               "Fix: one name a line")
+        text = fields[0].strip()
+        cid = (fields[1].strip() or None) if len(fields) == 2 else None
+        names.append(DictName(text, _check_name(text, f"{path}:{lineno}"), lineno, cid))
+    if not names:
+        raise DistantError(f"{path}:1: {what} names nothing (no line besides blanks and # comments). "
+                           f"Fix: one name a line, or leave the {what} out")
+    return names
+
+
+def inline_names(values: list[str] | tuple[str, ...], param: str) -> list[DictName]:
+    """Names given in params.yaml (an inline stop list); errors name `param[index]`. `line` = position."""
+    out = []
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise DistantError(f"{param}[{i}]={v!r}: not a string; allowed: names, e.g. [ER, RT, CT]")
+        out.append(DictName(v.strip(), _check_name(v.strip(), f"{param}[{i}]"), i + 1))
+    return out
