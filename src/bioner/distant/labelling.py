@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..corpus import load_corpus
 from ..labels import ENTITY_TYPES_9TAG, FIELD_5TAG, FIELD_9TAG, LABEL2ID_5TAG
 from ..metrics import entity_scores
 from .errors import DistantError
+from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher
 from .quality import QualityCounter
 
@@ -74,3 +76,12 @@ def score_labelling(gold_path: str | os.PathLike, matcher: Matcher, types: tuple
     scores = entity_scores(gold.tags, pred, types)
     return scores | {"gold": str(Path(gold_path)), "gold_field": gold_field, "types": list(types),
                      "sentences": len(gold)}
+
+
+def relabel(src: str | os.PathLike, dst: str | os.PathLike, dictionaries: Mapping[str, str | os.PathLike], *,
+            rules: MatchRules | None = None, stop: str | os.PathLike | Sequence[str] | None = None,
+            gold_types: Sequence[str] = (), base_dir: str | os.PathLike | None = None, only_gold_o: bool = False,
+            report_path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read and check every dictionary and the stop list, then `label_corpus`: a bad input writes nothing."""
+    matcher = Matcher(load_lexicon(dictionaries, rules, stop, gold_types, base_dir))
+    return label_corpus(src, dst, matcher, only_gold_o=only_gold_o, report_path=report_path)
