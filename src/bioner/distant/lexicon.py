@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
@@ -48,8 +49,7 @@ class MatchRules:
         return sum(map(len, name.tokens)) <= self.case_sensitive_max_chars
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A kept name: its type, how it matches and the trie path (folded tokens)."""
 
     type: str
@@ -129,23 +129,30 @@ def build_lexicon(dictionaries: Mapping[str, tuple[str, list[DictName]]], rules:
             stop_keys.setdefault(tuple(map(fold, s.tokens)), s)
     stop_used: set[tuple[str, ...]] = set()
 
-    # first owner of each exact token sequence, for the cross-type duplicate check
-    owner: dict[tuple[str, ...], tuple[str, str, DictName]] = {}
-    insensitive_owner: dict[tuple[str, ...], tuple[str, str, DictName]] = {}  # folded key -> higher type's name
+    exact: dict[str, dict[tuple[str, ...], DictName]] = {}  # per type: first name of each token sequence
+    insensitive_owner: dict[tuple[str, ...], str] = {}  # folded key -> the higher-priority type matching it
     types: dict[str, TypeLexicon] = {}
     for t in order:
         source, names = dictionaries[t]
         lex = TypeLexicon(t, source, len(names))
-        seen: dict[tuple[bool, tuple[str, ...]], DictName] = {}
+        mine = exact[t] = {}
         for n in names:
-            prev = owner.get(n.tokens)
-            if prev is not None and prev[0] != t:
-                raise DistantError(
-                    f"{source}:{n.line}: the name {n.text!r} is also a {prev[0]} name ({prev[1]}:{prev[2].line}); "
-                    "a name may belong to one type. Fix: remove it from one dictionary")
-            owner.setdefault(n.tokens, (t, source, n))
+            mine.setdefault(n.tokens, n)
+        for u in exact:  # the same name in two types: an error, reported at the later (lower-priority) one
+            if u == t:
+                continue
+            for n in names:
+                prev = exact[u].get(n.tokens)
+                if prev is not None:
+                    raise DistantError(
+                        f"{source}:{n.line}: the name {n.text!r} is also a {u} name ({dictionaries[u][0]}:"
+                        f"{prev.line}); a name may belong to one type. Fix: remove it from one dictionary")
+        seen_cs: set[tuple[str, ...]] = set()  # exact tokens of kept case-sensitive names
+        seen_ci: set[tuple[str, ...]] = set()  # folded tokens of kept case-insensitive names
         for n in names:
             key = tuple(map(fold, n.tokens))
+            if key == n.tokens:
+                key = n.tokens  # share the tuple (most names): less memory for big dictionaries
             cs = rules.case_sensitive(n)
             if len(n.tokens) > rules.max_tokens:
                 lex.drop(f"longer than {rules.max_tokens} tokens", n)
@@ -154,19 +161,18 @@ def build_lexicon(dictionaries: Mapping[str, tuple[str, list[DictName]]], rules:
                 stop_used.add(key)
                 lex.drop("in the stop list", n)
                 continue
-            ident = (cs, n.tokens if cs else key)
-            if ident in seen or (cs and (False, key) in seen):
+            if key in seen_ci or (cs and n.tokens in seen_cs):
                 lex.drop("duplicate within the type (matches the same spans as an earlier line)", n)
                 continue
             higher = insensitive_owner.get(key)
-            if higher is not None and higher[0] != t:
-                lex.drop(f"shadowed by a {higher[0]} name (priority; same tokens ignoring case)", n)
+            if higher is not None and higher != t:
+                lex.drop(f"shadowed by a {higher} name (priority; same tokens ignoring case)", n)
                 continue
-            seen[ident] = n
+            (seen_cs if cs else seen_ci).add(n.tokens if cs else key)
             lex.entries.append(Entry(t, n, cs, key))
         for e in lex.entries:
             if not e.case_sensitive:
-                insensitive_owner.setdefault(e.key, (t, source, e.name))
+                insensitive_owner.setdefault(e.key, t)
         if not lex.entries:
             reasons = "; ".join(f"{k}: {len(v)}" for k, v in lex.dropped.items())
             raise DistantError(f"{source}: no {t} name is left after the rules ({reasons}). Fix: check the "

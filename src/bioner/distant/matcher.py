@@ -30,20 +30,8 @@ class Matcher:
             node = root
             for tok in e.key:
                 node = node.setdefault(tok, {})
-            node.setdefault(_END, []).append((e.name.tokens if e.case_sensitive else None, idx))
-        self._freeze(root)
+            node[_END] = (*node.get(_END, ()), (e.name.tokens if e.case_sensitive else None, idx))
         self.root = root
-
-    def _freeze(self, node: dict) -> None:
-        """Turn each node's name list into a tuple (smaller, and read-only once built)."""
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            for k, v in n.items():
-                if k == _END:
-                    n[k] = tuple(v)
-                else:
-                    stack.append(v)
 
     def find(self, tokens: Sequence[str], blocked: Sequence[bool] | None = None) -> list[tuple[int, int, int]]:
         """Spans (start, end, entry index) in `tokens`, end exclusive, non-overlapping, left to right.
