@@ -51,6 +51,7 @@ bench: setup
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_train.py --json scratch/bench/train.json
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_pipeline.py --json scratch/bench/pipeline.json
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_memory.py --json scratch/bench/memory.json
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_distant.py --json scratch/bench/distant.json
 
 clean:
 	rm -rf scratch .pytest_cache .ruff_cache
