@@ -55,6 +55,30 @@ def cmd_silver(args: argparse.Namespace) -> None:
         print(f"silver ratio {r:>4}: {st['sentences']:>7} sentences  spans {st['spans']}")
 
 
+def cmd_distant(args: argparse.Namespace) -> None:
+    """The distant stage (keep | relabel), or with --score: a dictionary labelling scored against gold."""
+    s = load_settings(args)
+    if args.score:
+        from .distant.labelling import score_labelling
+        from .distant.stage import matcher_from_settings
+
+        types = tuple(t.strip() for t in args.types.split(",")) if args.types else None
+        res = score_labelling(args.score, matcher_from_settings(s.distant, s.sources.gold, args.data_dir), types)
+        print_scores({**res, "test_set": f"dictionary labelling of {args.score}", "annotated_types": res["types"]})
+        if args.output:
+            from .atomic import write_json
+
+            write_json(args.output, res)
+            print(f"wrote {args.output}")
+        return
+    from .distant.stage import run_stage
+
+    m = run_stage(s.distant, args.data_dir, args.out, gold_types=s.sources.gold, metrics_path=args.metrics,
+                  report_path=args.report)
+    spans = ", ".join(f"{k.removeprefix('silver_spans_')} {v}" for k, v in m.items() if k.startswith("silver_spans_"))
+    print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
+
+
 def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
     """`train.launcher: torchrun`: this same `bioner` command line, run by torchrun in train.nproc processes.
 
@@ -203,9 +227,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print_scores(res)
 
 
-COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "train": cmd_train, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "aggregate": cmd_aggregate, "report": cmd_report, "grid": cmd_grid,
-            "demo": cmd_demo}
+COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant, "train": cmd_train,
+            "evaluate": cmd_evaluate, "predict": cmd_predict, "aggregate": cmd_aggregate, "report": cmd_report,
+            "grid": cmd_grid, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

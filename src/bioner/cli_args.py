@@ -47,6 +47,17 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--data_dir", default="data/raw")
     p.add_argument("--out", default="data/silver")
 
+    p = sub.add_parser("distant", help="label the fetched corpus from dictionaries (distant.mode=relabel) or keep "
+                                       "its labels; --score: score the dictionaries against a gold file")
+    _add_params(p)
+    p.add_argument("--data_dir", default="data/raw", help="fetched data (dictionary paths are relative to it)")
+    p.add_argument("--out", default="data/labelled", help="labelled data dir (Hub layout)")
+    p.add_argument("--metrics", default="metrics/distant.json", help="per-type counts (dvc exp show)")
+    p.add_argument("--report", default="metrics/distant_report.json", help="full label-quality report")
+    p.add_argument("--score", metavar="GOLD.jsonl", help="only score the dictionary labelling of this gold file")
+    p.add_argument("--types", help="with --score: the types the gold file annotates, e.g. Gene or Gene,Virus")
+    p.add_argument("--output", help="with --score: also write the scores as JSON")
+
     p = sub.add_parser("train", help="train one configuration")
     p.add_argument("--config", choices=configs, help="one of the six seed configurations")
     _add_params(p, "strategy", "backbone", "seed", "epochs", "batch_size", "learning_rate", "ratio",

@@ -8,6 +8,9 @@ The corpus mirrors the real data's structure (labels.DATA_FILES):
   noise: some true mentions left O and some ambiguous acronyms labelled Gene. Chemicals/diseases occur,
   unlabelled.
 * ``pubmed/pubmed_test.jsonl`` -- ``decoded_tags`` all O; noise-free Gene/Virus spans.
+* ``dictionaries/{viruses,genes}.txt`` -- what a dictionary built from the training data would hold: the
+  virus and gene names that occur in the training splits (not the held-out ones), and in the gene list the
+  ambiguous acronyms the noisy dictionary pass tags as Gene. Input of `bioner distant` (distant.mode=relabel).
 
 Every fifth surface form of each type is held out of the training splits (train, silver) and occurs only in
 validation and the test splits, so scores measure more than memorisation. Tokens follow the real corpora:
@@ -175,8 +178,24 @@ def generate_split(split_key: str, n: int, seed: int = 0) -> list[SampleSentence
     return sentences
 
 
+#: Dictionary files of the sample (relative to the data root) -> the surface forms they list.
+DICTIONARIES: dict[str, tuple[str, ...]] = {
+    "dictionaries/viruses.txt": tuple(" ".join(f) for f in _surface_forms("V", "train")),
+    "dictionaries/genes.txt": (*(" ".join(f) for f in _surface_forms("G", "train")), *ACRONYMS),
+}
+
+
+def write_dictionaries(dest: Path) -> None:
+    """Write the sample's dictionaries under dest (names detokenised: "SARS-CoV-2", as a real list has them)."""
+    for rel, names in DICTIONARIES.items():
+        with atomic_open(Path(dest) / rel) as fh:
+            fh.write(f"# bioner.sample: {Path(rel).stem} of the training splits, one name a line\n")
+            fh.writelines(name.replace(" - ", "-") + "\n" for name in names)
+
+
 def write_sample_corpus(dest: Path, seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, int]:
-    """Write the five JSONL files of labels.DATA_FILES under dest (creating bc5cdr/ and pubmed/), atomically.
+    """Write the five JSONL files of labels.DATA_FILES under dest (creating bc5cdr/ and pubmed/), atomically,
+    and the sample's dictionaries (`write_dictionaries`).
 
     `sizes` overrides DEFAULT_SIZES per split. Returns {split_key: n_sentences}.
     """
@@ -192,4 +211,5 @@ def write_sample_corpus(dest: Path, seed: int = 0, sizes: dict[str, int] | None 
             for s in sentences:
                 fh.write(json.dumps(s.record(), ensure_ascii=False) + "\n")
         counts[split_key] = len(sentences)
+    write_dictionaries(dest)
     return counts

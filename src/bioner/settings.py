@@ -144,6 +144,41 @@ class TrainSettings(_Strict):
     phase2: Phase2Settings = Phase2Settings()
 
 
+class DistantSettings(_Strict):
+    """The `distant` stage: keep the corpus's labels, or relabel them from dictionaries (docs/distant.md)."""
+
+    mode: Literal["keep", "relabel"] = "keep"
+    #: entity type -> dictionary file (one name a line, or name<TAB>id), absolute or relative to the data dir
+    dictionaries: dict[str, str] = Field(default_factory=lambda: {"Virus": "dictionaries/viruses.txt",
+                                                                  "Gene": "dictionaries/genes.txt"})
+    #: names never matched: a file (relative to the data dir or absolute) or an inline list of names
+    stop: str | list[str] = Field(default_factory=list)
+    max_tokens: int = Field(6, ge=1)
+    case_sensitive_max_chars: int = Field(4, ge=0)
+    #: types in order of precedence when two claim a span; [] = the order of `dictionaries`
+    priority: list[str] = Field(default_factory=list)
+    #: also relabel the gold corpus's 9-tag view, on its gold-O tokens only (the seed's BC5CDR view)
+    gold_o: bool = True
+
+    @field_validator("dictionaries")
+    @classmethod
+    def _types(cls, v: dict[str, str]) -> dict[str, str]:
+        # until entity types are data (issue 16 s.3) a dictionary type must be one the 9-tag space has
+        bad = [t for t in v if t not in ENTITY_TYPES_9TAG]
+        if bad:
+            raise ValueError(f"type(s) {bad} not in the label space; allowed: {list(ENTITY_TYPES_9TAG)}")
+        return v
+
+    @model_validator(mode="after")
+    def _priority(self) -> DistantSettings:
+        if self.priority and sorted(self.priority) != sorted(self.dictionaries):
+            raise ValueError(f"distant.priority {self.priority} must list each dictionary type once "
+                             f"({list(self.dictionaries)}), or be []")
+        if self.mode == "relabel" and not self.dictionaries:
+            raise ValueError("distant.mode=relabel needs at least one entry in distant.dictionaries")
+        return self
+
+
 class Settings(_Strict):
     strategy: Literal[STRATEGY_NAMES] = "joint_uniform"  # type: ignore[valid-type]  (the strategy table)
     backbone: str = "tiny"
@@ -153,6 +188,15 @@ class Settings(_Strict):
     sources: SourceTypes = SourceTypes()
     train: TrainSettings = TrainSettings()
     tiny: TinySettings = TinySettings()
+    distant: DistantSettings = DistantSettings()
+
+    @model_validator(mode="after")
+    def _distant_types_not_gold(self) -> Settings:
+        clash = [t for t in self.distant.dictionaries if t in self.sources.gold]
+        if clash:
+            raise ValueError(f"distant.dictionaries: type(s) {clash} are gold types (sources.gold = "
+                             f"{list(self.sources.gold)}); a dictionary labels types the gold data does not annotate")
+        return self
 
     # ---- derived -----------------------------------------------------------------------------------------
     @property
@@ -239,10 +283,20 @@ def from_dict(params: dict[str, Any]) -> Settings:
 _MISSING = object()
 
 
+def _schema_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    """Dotted keys of the schema's settings; a mapping setting (distant.dictionaries) is one key, not its entries."""
+    out: list[str] = []
+    for name, fld in model.model_fields.items():
+        ann = fld.annotation
+        sub = isinstance(ann, type) and issubclass(ann, BaseModel)
+        out += _schema_keys(ann, f"{prefix}{name}.") if sub else [f"{prefix}{name}"]
+    return out
+
+
 def missing_keys(params: dict[str, Any]) -> list[str]:
     """Dotted keys of the schema that a params mapping lacks (`train.epochs`, ...)."""
     missing = []
-    for key in flatten(defaults()):
+    for key in _schema_keys():
         node: Any = params
         for part in key.split("."):
             node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING

@@ -23,6 +23,8 @@ OFFLINE_HINT = (
     "or -S data.source=/path/to/dir (local copy in the Hub layout)"
 )
 LAYOUT = ", ".join(DATA_FILES.values())
+#: Optional folder of a local source copied along with the five files: the `distant` stage's dictionaries.
+DICTIONARY_DIR = "dictionaries"
 
 
 class FetchError(UserError, RuntimeError):
@@ -107,6 +109,8 @@ def _from_local(source: str, tree: Path) -> Path:
         )
     for rel in DATA_FILES.values():
         _copy(root / rel, tree / rel)
+    if (root / DICTIONARY_DIR).is_dir():  # optional: the `distant` stage's dictionaries (docs/distant.md)
+        shutil.copytree(root / DICTIONARY_DIR, tree / DICTIONARY_DIR)
     return root
 
 
