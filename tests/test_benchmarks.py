@@ -46,3 +46,20 @@ def test_bench_train_measures_both_setups(tmp_path: Path) -> None:
     assert ours["pad_waste_epoch_%"] < seed["pad_waste_epoch_%"] / 2
     # the reported speed-up is the ratio of the two measured throughputs, not a constant
     assert ours["speedup_vs_seed"] == round(ours["real_tokens_per_s"] / seed["real_tokens_per_s"], 2)
+
+
+@pytest.mark.slow
+def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
+    from bioner.sample import write_sample_corpus
+
+    data = tmp_path / "data"
+    write_sample_corpus(data, seed=0, sizes={"train": 20, "validation": 5, "test_bc5cdr": 5, "silver": 300,
+                                             "test_pubmed": 5})
+    res = _run("bench_distant.py", "--data", str(data), "--rows", "agreement,speed,memory", "--names", "3000",
+               "--repeat", "1", tmp_path=tmp_path)
+    sp = res["speed"]
+    assert sp["sentences"] == 300 and sp["spans"] > 0 and sp["sentences_differing"] == 0  # trie == per-name scan
+    rows = {r["type"]: r for r in res["agreement"]["rows"]}
+    assert rows["Gene"]["relabelled_spans"] >= rows["Gene"]["identical"] > 0
+    big = res["memory"][-1]
+    assert big["rc"] == 0 and big["names"] >= 3000 and big["peak_rss_mib"] > 0

@@ -19,7 +19,7 @@ import yaml
 
 from conftest import Repo
 
-STAGES = ("fetch", "silver", "train", "evaluate", "aggregate")
+STAGES = ("fetch", "distant", "silver", "train", "evaluate", "aggregate")
 
 
 def _ran(out: str) -> set[str]:
@@ -40,7 +40,7 @@ def test_experiment_workflow(repo: Repo) -> None:
 
     out = repo.run("dvc", "exp", "run", "-S", "strategy=sequential", "-S", "seed=1337")
     assert _ran(out) == {"train", "evaluate", "aggregate"}, out
-    assert _skipped(out) == {"fetch", "silver"}, out
+    assert _skipped(out) == {"fetch", "distant", "silver"}, out
     assert (repo.path / "models/phase1/best_model/model.safetensors").is_file()
 
     # -- dvc exp show: both experiments with their params and non-empty metrics ---------------------------
@@ -69,11 +69,23 @@ def test_experiment_workflow(repo: Repo) -> None:
     assert "up to date" in repo.run("dvc", "status")
     print(f"no-op dvc exp run: {noop_s:.1f} s")
 
-    # -- only the seed changes: fetch and silver are not re-run --------------------------------------------
+    # -- only the seed changes: fetch, distant and silver are not re-run ------------------------------------
     out = repo.run("dvc", "exp", "run", "-S", "seed=7")
     assert _ran(out) == {"train", "evaluate", "aggregate"}, out
-    assert _skipped(out) == {"fetch", "silver"}, out
+    assert _skipped(out) == {"fetch", "distant", "silver"}, out
     assert yaml.safe_load((repo.path / "metrics/config_snapshot.yaml").read_text())["seed"] == 7
+
+    # -- relabel from the sample's dictionaries: distant and everything after it re-run, fetch does not ------
+    kept = repo.json("metrics/distant.json")
+    out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")
+    assert _ran(out) == {"distant", "silver", "train", "evaluate", "aggregate"}, out
+    assert _skipped(out) == {"fetch"}, out
+    relabelled = repo.json("metrics/distant.json")
+    assert kept["relabelled"] == 0 and relabelled["relabelled"] == 1 and relabelled["names_loaded_Gene"] > 0
+    assert relabelled["silver_spans_Gene"] != kept["silver_spans_Gene"]  # no misses, every acronym tagged
+    assert repo.json("metrics/metrics.json")["pubmed_f1"] > 0
+    out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")  # reproduces: a no-op
+    assert _ran(out) == set(), out
 
     # -- dvc plots diff: training curves of two experiments overlaid, HTML written ------------------------
     a, b = by_strategy["joint_uniform"][0], by_strategy["sequential"][0]
