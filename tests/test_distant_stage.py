@@ -150,3 +150,11 @@ def test_settings_dictionaries_are_one_key() -> None:
     params["distant"]["dictionaries"] = {}
     with pytest.raises(S.SettingsError, match="distant.mode=relabel needs at least one entry"):
         S.from_dict(params)
+
+
+def test_fetch_from_a_local_dir_brings_its_dictionaries(raw: Path, tmp_path: Path) -> None:
+    from bioner.sources import fetch
+
+    fetch(str(raw), tmp_path / "raw", repo="x/y", revision="main")
+    for rel in DICTIONARIES:
+        assert (tmp_path / "raw" / rel).read_bytes() == (raw / rel).read_bytes()
