@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from ..jsonl import text_lines
 from ..textsplit import PUNCT_TOKEN
 from .errors import DistantError
 
@@ -56,28 +57,19 @@ def read_names(path: str | os.PathLike, *, what: str = "dictionary", param: str 
         state = "is a directory" if path.is_dir() else "not found"
         raise DistantError(f"{_where(path, param)}: {what} file {state}. Fix: give an existing file, absolute or "
                            "relative to the data directory")
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors) is valid UTF-8
     names: list[DictName] = []
-    # split on "\n" only (str.splitlines also splits at U+2028/U+0085, which would shift line numbers)
-    for lineno, bline in enumerate(raw.split(b"\n"), start=1):
-        try:
-            line = bline.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DistantError(f"{path}:{lineno}: not valid UTF-8 ({err.reason} at byte {err.start}). "
-                               f"Fix: re-encode the {what} as UTF-8") from None
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = line.rstrip("\r\n").split("\t")
-        if len(fields) > 2 or (len(fields) == 2 and not allow_ids):
-            allowed = "a name or name<TAB>canonical id" if allow_ids else "one name, no tab"
-            raise DistantError(f"{path}:{lineno}: {len(fields)} tab-separated fields; a {what} line is {allowed}. "
-                               "Fix: one name a line")
-        text = fields[0].strip()
-        cid = (fields[1].strip() or None) if len(fields) == 2 else None
-        names.append(DictName(text, _check_name(text, f"{path}:{lineno}"), lineno, cid))
+    with open(path, "rb") as fh:  # the project's one line reader: UTF-8, BOM, blank lines, file:line errors
+        for lineno, line, _ in text_lines(fh, path, DistantError):
+            if line.lstrip().startswith("#"):
+                continue
+            fields = line.rstrip("\r\n").split("\t")
+            if len(fields) > 2 or (len(fields) == 2 and not allow_ids):
+                allowed = "a name or name<TAB>canonical id" if allow_ids else "one name, no tab"
+                raise DistantError(f"{path}:{lineno}: {len(fields)} tab-separated fields; a {what} line is "
+                                   f"{allowed}. Fix: one name a line")
+            text = fields[0].strip()
+            cid = (fields[1].strip() or None) if len(fields) == 2 else None
+            names.append(DictName(text, _check_name(text, f"{path}:{lineno}"), lineno, cid))
     if not names:
         raise DistantError(f"{path}:1: {what} names nothing (no line besides blanks and # comments). "
                            f"Fix: one name a line, or leave the {what} out")
