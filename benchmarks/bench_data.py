@@ -36,9 +36,11 @@ from datasets import Dataset  # noqa: E402
 from bioner import align  # noqa: E402
 from bioner.align import IGNORE, encode  # noqa: E402
 from bioner.corpus import load_corpus  # noqa: E402
-from bioner.labels import DATA_FILES, FIELD_9TAG, LABEL2ID_9TAG  # noqa: E402
+from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES  # noqa: E402
 from bioner.modeling import build_tiny, load_tokenizer, resolve_backbone  # noqa: E402
 from bioner.settings import TinySettings  # noqa: E402
+
+L9 = SEED_TYPES.scheme("gold+silver").label2id
 
 SPLITS = ("train", "validation", "test_bc5cdr", "silver")
 
@@ -77,7 +79,7 @@ def best_of(n: int, fn) -> tuple[float, object]:
 def load(data_dir: Path) -> tuple[list[list[str]], list[list[str]]]:
     tokens, tags = [], []
     for key in SPLITS:
-        c = load_corpus(data_dir / DATA_FILES[key], FIELD_9TAG)
+        c = load_corpus(data_dir / DATA_FILES[key], FIELD_FULL)
         tokens += c.tokens
         tags += c.tags
     return tokens, tags
@@ -112,13 +114,13 @@ def main() -> None:
               f"distinct; load_corpus x4 {t_load:.2f}s")
         for bb in args.backbones.split(","):
             if bb == "tiny":  # as `bioner train` builds it: WordPiece on gold train + silver, default size
-                gold = load_corpus(data_dir / DATA_FILES["train"], FIELD_9TAG).tokens
-                silver = load_corpus(data_dir / DATA_FILES["silver"], FIELD_9TAG).tokens
+                gold = load_corpus(data_dir / DATA_FILES["train"], FIELD_FULL).tokens
+                silver = load_corpus(data_dir / DATA_FILES["silver"], FIELD_FULL).tokens
                 path = build_tiny(gold + silver, work / f"tiny_{data}", TinySettings(), seed=42)
             else:
                 path = resolve_backbone(bb)
             tok = load_tokenizer(path)
-            l2i, ml = LABEL2ID_9TAG, args.max_length
+            l2i, ml = L9, args.max_length
             load_before = common.wait_for_quiet(args.max_load)
             t_enc, ds = best_of(args.repeat, lambda: encode(tokens, tags, l2i, tok, ml))  # noqa: B023
             t_plain, _ = best_of(args.repeat, lambda: batched_no_memo(tokens, tags, l2i, tok, ml))  # noqa: B023

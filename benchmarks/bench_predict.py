@@ -36,7 +36,7 @@ from transformers import pipeline  # noqa: E402
 
 from bioner.corpus import load_corpus  # noqa: E402
 from bioner.inference import tag_words  # noqa: E402
-from bioner.labels import FIELD_9TAG, TEST_SETS  # noqa: E402
+from bioner.labels import FIELD_FULL, TEST_SETS  # noqa: E402
 from bioner.modeling import load_checkpoint  # noqa: E402
 from bioner.prediction import extract_spans, read_records  # noqa: E402
 
@@ -62,7 +62,7 @@ def load_sentences(data_dir: Path | None, extra: Path | None) -> list[list[str]]
     sents: list[list[str]] = []
     if data_dir is not None:
         for spec in TEST_SETS.values():
-            sents += load_corpus(data_dir / spec.path, FIELD_9TAG).tokens
+            sents += load_corpus(data_dir / spec.path, FIELD_FULL).tokens
     if extra is not None:
         sents += [r.tokens for r in read_records(extra, "jsonl") if r.tokens]
     return sents

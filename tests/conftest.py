@@ -48,13 +48,13 @@ def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> Path:
     """A tiny random-init BERT + WordPiece vocab trained on the small sample."""
     from bioner.corpus import load_corpus
-    from bioner.labels import DATA_FILES, FIELD_9TAG
+    from bioner.labels import DATA_FILES, FIELD_FULL
     from bioner.modeling import build_tiny
     from bioner.settings import TinySettings
 
     texts = []
     for key in ("train", "silver"):
-        texts += load_corpus(small_sample_dir / DATA_FILES[key], FIELD_9TAG).tokens
+        texts += load_corpus(small_sample_dir / DATA_FILES[key], FIELD_FULL).tokens
     return build_tiny(texts, tmp_path_factory.mktemp("tiny") / "backbone",
                       TinySettings(vocab_size=1000, hidden_size=32, num_layers=1, num_heads=2,
                                    intermediate_size=64), seed=0)

@@ -9,8 +9,10 @@ import pytest
 from datasets import Dataset
 
 from bioner.align import IGNORE, empty_words, encode, first_subtoken_labels
-from bioner.labels import LABEL2ID_9TAG as L2I
+from bioner.labels import SEED_TYPES
 from bioner.modeling import load_tokenizer
+
+L2I = SEED_TYPES.scheme("gold+silver").label2id
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +106,9 @@ def test_matches_a_reference_alignment_on_a_whole_corpus(tok, sample_dir: Path, 
     """encode() (whatever fast path it takes) equals the straightforward per-sentence alignment from the
     tokenizer's own word_ids(), on thousands of sentences (several map batches), with and without truncation."""
     from bioner.corpus import load_corpus
-    from bioner.labels import DATA_FILES, FIELD_9TAG
+    from bioner.labels import DATA_FILES, FIELD_FULL
 
-    c = load_corpus(sample_dir / DATA_FILES["silver"], FIELD_9TAG)
+    c = load_corpus(sample_dir / DATA_FILES["silver"], FIELD_FULL)
     tokens = [list(t) for t in c.tokens[:2500]]
     tags = [list(t) for t in c.tags[:2500]]
     tokens[1700][3], tokens[2100][-1] = "\u200b", "\x07"  # zero-sub-token words beyond the first batch

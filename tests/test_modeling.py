@@ -13,16 +13,19 @@ from transformers import AutoModelForTokenClassification, PreTrainedTokenizerFas
 
 from bioner import modeling
 from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_9TAG, LABEL2ID_5TAG, LABEL2ID_9TAG
+from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
 from bioner.modeling import BackboneError
 from bioner.settings import BACKBONE_ALIASES, TinySettings
+
+L9 = SEED_TYPES.scheme("gold+silver").label2id
+L5 = SEED_TYPES.scheme("gold").label2id
 
 TINY = TinySettings(vocab_size=600, hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64)
 
 
 @pytest.fixture(scope="module")
 def texts(small_sample_dir: Path) -> list[list[str]]:
-    return load_corpus(small_sample_dir / DATA_FILES["train"], FIELD_9TAG).tokens
+    return load_corpus(small_sample_dir / DATA_FILES["train"], FIELD_FULL).tokens
 
 
 def _weights(d: Path) -> dict[str, torch.Tensor]:
@@ -71,10 +74,10 @@ def test_tokenizer_without_vocab_is_refused(tmp_path: Path) -> None:
 
 
 def test_load_for_training_new_head(tiny_backbone: Path) -> None:
-    m9 = modeling.load_for_training(tiny_backbone, LABEL2ID_9TAG)
-    m5 = modeling.load_for_training(tiny_backbone, LABEL2ID_5TAG)
+    m9 = modeling.load_for_training(tiny_backbone, L9)
+    m5 = modeling.load_for_training(tiny_backbone, L5)
     assert m9.config.num_labels == 9 and m9.config.id2label[7] == "B-Gene"
-    assert m5.config.label2id == LABEL2ID_5TAG
+    assert m5.config.label2id == L5
     assert m9.classifier.out_features == 9 and m5.classifier.out_features == 5
     # the encoder is the backbone's, bit for bit
     enc = _weights(tiny_backbone)
@@ -84,7 +87,7 @@ def test_load_for_training_new_head(tiny_backbone: Path) -> None:
 
 
 def _save_checkpoint(tiny_backbone: Path, dest: Path) -> torch.nn.Module:
-    model = modeling.load_for_training(tiny_backbone, LABEL2ID_9TAG)
+    model = modeling.load_for_training(tiny_backbone, L9)
     model.save_pretrained(dest)
     modeling.load_tokenizer(tiny_backbone).save_pretrained(dest)
     return model
@@ -93,7 +96,7 @@ def _save_checkpoint(tiny_backbone: Path, dest: Path) -> torch.nn.Module:
 def test_checkpoint_round_trip(tmp_path: Path, tiny_backbone: Path) -> None:
     model = _save_checkpoint(tiny_backbone, tmp_path / "ckpt")
     tok, loaded = modeling.load_checkpoint(tmp_path / "ckpt")
-    assert not loaded.training and loaded.config.label2id == LABEL2ID_9TAG
+    assert not loaded.training and loaded.config.label2id == L9
     assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
     assert len(tok) == loaded.config.vocab_size
 
@@ -106,7 +109,7 @@ def test_pickle_only_checkpoint_refused_unless_allowed(tmp_path: Path, tiny_back
     with pytest.raises(BackboneError, match="only pickle weights.*--allow_pickle"):
         modeling.load_checkpoint(ckpt)
     with pytest.raises(BackboneError, match="only pickle weights"):
-        modeling.load_for_training(ckpt, LABEL2ID_9TAG)
+        modeling.load_for_training(ckpt, L9)
     _, loaded = modeling.load_checkpoint(ckpt, allow_pickle=True)
     assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
 
@@ -154,7 +157,7 @@ def test_minilm_alias_resolves_to_installed_package(tmp_path: Path) -> None:
     assert (path / "model.safetensors").is_file()
     tok = modeling.load_tokenizer(path)
     assert len(tok) == 30522 and tok.tokenize("the patient") == ["the", "patient"]
-    model = modeling.load_for_training(path, LABEL2ID_9TAG)
+    model = modeling.load_for_training(path, L9)
     assert (model.config.hidden_size, model.config.num_hidden_layers, model.config.num_labels) == (384, 6, 9)
 
 

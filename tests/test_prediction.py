@@ -15,10 +15,12 @@ import torch
 from bioner import inference
 from bioner.cli import main
 from bioner.inference import plan_windows, tag_words
-from bioner.labels import LABEL2ID_9TAG
+from bioner.labels import SEED_TYPES
 from bioner.modeling import load_checkpoint, load_tokenizer
 from bioner.prediction import PredictError, detect_format, extract_spans, predict_file
 from bioner.textsplit import tokenize, tokenize_with_offsets
+
+L9 = SEED_TYPES.scheme("gold+silver").label2id
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {"sars": "B-Virus", "cov": "I-Virus", "hiv": "B-Virus", "cisplatin": "B-Chemical",
             "hepatitis": "B-Disease", "disease": "I-Disease", "ace2": "B-Gene", "il": "I-Gene"}
 LOGIT = 12.0
-KEYWORD_SCORE = math.exp(LOGIT) / (math.exp(LOGIT) + len(LABEL2ID_9TAG) - 1)
+KEYWORD_SCORE = math.exp(LOGIT) / (math.exp(LOGIT) + len(L9) - 1)
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +39,11 @@ def keyword_ckpt(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Path) 
     from transformers import BertConfig, BertForTokenClassification
 
     tok = load_tokenizer(tiny_backbone)
-    n = len(LABEL2ID_9TAG)
+    n = len(L9)
     cfg = BertConfig(vocab_size=len(tok), hidden_size=2 * n, num_hidden_layers=0, num_attention_heads=1,
                      intermediate_size=4, max_position_embeddings=64, hidden_dropout_prob=0.0,
-                     pad_token_id=tok.pad_token_id, label2id=LABEL2ID_9TAG,
-                     id2label={i: lab for lab, i in LABEL2ID_9TAG.items()})
+                     pad_token_id=tok.pad_token_id, label2id=L9,
+                     id2label={i: lab for lab, i in L9.items()})
     model = BertForTokenClassification(cfg)
     with torch.no_grad():
         emb = model.bert.embeddings
@@ -55,7 +57,7 @@ def keyword_ckpt(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Path) 
         for word, label in KEYWORDS.items():  # ... except the keywords
             (tid,) = tok.convert_tokens_to_ids([word])
             assert tid != tok.unk_token_id, word
-            k = LABEL2ID_9TAG[label]
+            k = L9[label]
             words[tid].zero_()
             words[tid, k], words[tid, n + k] = 1.0, -1.0
         # LayerNorm maps e_k - e_{n+k} to sqrt(n) * (e_k - e_{n+k}); the classifier reads dim k

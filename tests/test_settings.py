@@ -10,7 +10,7 @@ import yaml
 
 from bioner import settings as S
 from bioner.grid import CONFIGS, config_name, config_overrides
-from bioner.labels import SCHEME_5TAG, SCHEME_9TAG
+from bioner.labels import SEED_TYPES
 from bioner.strategies import STRATEGIES
 
 
@@ -39,7 +39,10 @@ def test_defaults_validate_and_round_trip() -> None:
         ({"train": {"precision": "fp8"}}, ["train.precision='fp8'", "'bf16'"]),
         ({"trian": {"epochs": 1}}, ["trian=", "unknown key"]),
         ({"train": {"epoch": 1}}, ["train.epoch=1", "unknown key"]),
-        ({"sources": {"silver": ["Protein"]}}, ["sources.silver=['Protein']", "'Gene'"]),
+        ({"sources": {"silver": ["Cell-Line"]}}, ["sources.silver=['Cell-Line']", "a letter followed by letters"]),
+        ({"sources": {"silver": ["Virus", "Chemical"]}}, ["sources.silver=['Virus', 'Chemical']",
+                                                         "['Chemical'] already gold type(s)"]),
+        ({"sources": {"gold": []}}, ["sources.gold=[]", "at least one gold entity type"]),
         ({"tiny": {"hidden_size": 30, "num_heads": 4}}, ["tiny", "divisible"]),
     ],
 )
@@ -81,11 +84,11 @@ def test_learning_rate_auto_resolution() -> None:
 def test_derived_values_per_strategy() -> None:
     assert tuple(STRATEGIES) == S.STRATEGIES  # the schema's allowed strategies are the table's
     single = S.from_dict({"strategy": "single_source"})
-    assert single.scheme is SCHEME_5TAG and not single.uses_silver
+    assert single.scheme == SEED_TYPES.scheme("gold") and not single.uses_silver
     assert single.resolved()["resolved"]["silver_example_weight"] is None
     for strategy in ("sequential", "joint_uniform", "joint_noise_aware", "joint_partial"):
         s = S.from_dict({"strategy": strategy, "silver": {"weight": 0.25}})
-        assert s.scheme is SCHEME_9TAG and s.uses_silver
+        assert s.scheme == SEED_TYPES.scheme("gold+silver") and s.uses_silver
         assert s.silver_weight == (0.25 if strategy == "joint_noise_aware" else 1.0)
         assert (s.resolved()["resolved"]["phase2_learning_rate"] is None) == (strategy != "sequential")
     assert S.from_dict({"backbone": "biobert"}).model_id == "dmis-lab/biobert-base-cased-v1.2"
@@ -173,3 +176,15 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(S.SettingsError) as exc:
         S.load(wrong)
     assert str(exc.value).startswith(f"{wrong}: invalid settings: train.batch_size=0")
+
+
+def test_entity_types_come_from_the_settings() -> None:
+    """A fifth type is one list entry: the label space, the partial-label sources and the snapshot follow."""
+    s = S.load(None, [S.parse_override("sources.silver=[Virus, Gene, Species]")])
+    assert s.entity_types.silver == ("Virus", "Gene", "Species")
+    assert s.scheme.labels[9:] == ["B-Species", "I-Species"] and s.scheme.name == "11tag"
+    assert s.scheme.labels[:9] == S.Settings().scheme.labels  # the seed's ids unchanged
+    r = s.resolved()["resolved"]
+    assert (r["label_view"], r["label_scheme"], len(r["labels"])) == ("gold+silver", "11tag", 11)
+    single = S.load(None, {"strategy": "single_source", "sources.silver": ["Virus", "Gene", "Species"]})
+    assert single.scheme == SEED_TYPES.scheme("gold") and single.resolved()["resolved"]["label_view"] == "gold"

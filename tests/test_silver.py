@@ -9,10 +9,12 @@ import pytest
 
 from bioner import settings as S
 from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_9TAG
+from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
 from bioner.sample import write_sample_corpus
 from bioner.silver import load_silver, subset_indices, subset_size, write_subsets
 from bioner.training import load_training_corpora
+
+L9 = SEED_TYPES.scheme("gold+silver").label2id
 
 SIZES = {"train": 20, "validation": 5, "test_bc5cdr": 5, "silver": 100, "test_pubmed": 5}
 
@@ -29,7 +31,7 @@ def _lines(p: Path) -> list[str]:
 
 
 def test_sizes_nested_and_in_corpus_order(raw: Path, tmp_path: Path) -> None:
-    stats = write_subsets(raw, tmp_path, subset_seed=13)
+    stats = write_subsets(raw, tmp_path, subset_seed=13, types=SEED_TYPES)
     raw_lines = [ln for ln in (raw / DATA_FILES["silver"]).read_text(encoding="utf-8").split("\n") if ln]
     subsets = {r: _lines(tmp_path / f"silver_{r}.jsonl") for r in S.RATIOS}
     assert {r: len(v) for r, v in subsets.items()} == {"1": 20, "2": 40, "4": 80, "full": 100}
@@ -46,9 +48,9 @@ def test_sizes_nested_and_in_corpus_order(raw: Path, tmp_path: Path) -> None:
 
 
 def test_deterministic_and_seeded(raw: Path, tmp_path: Path) -> None:
-    write_subsets(raw, tmp_path / "a", subset_seed=13)
-    write_subsets(raw, tmp_path / "b", subset_seed=13)
-    write_subsets(raw, tmp_path / "c", subset_seed=14)
+    write_subsets(raw, tmp_path / "a", subset_seed=13, types=SEED_TYPES)
+    write_subsets(raw, tmp_path / "b", subset_seed=13, types=SEED_TYPES)
+    write_subsets(raw, tmp_path / "c", subset_seed=14, types=SEED_TYPES)
     for r in S.RATIOS:
         name = f"silver_{r}.jsonl"
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -73,23 +75,24 @@ def test_ratio_too_large_names_allowed_ratios() -> None:
 
 def test_too_large_ratios_are_not_written(small_sample_dir: Path, tmp_path: Path) -> None:
     # small sample: 120 gold, 240 silver -> 4:1 impossible
-    stats = write_subsets(small_sample_dir, tmp_path, subset_seed=13)
+    stats = write_subsets(small_sample_dir, tmp_path, subset_seed=13, types=SEED_TYPES)
     assert set(stats["subsets"]) == {"1", "2", "full"}
     assert not (tmp_path / "silver_4.jsonl").exists()
     with pytest.raises(S.SettingsError, match="allowed here: 1, 2, full"):
-        load_silver("4", tmp_path, small_sample_dir, n_gold=120, subset_seed=13)
+        load_silver("4", tmp_path, small_sample_dir, n_gold=120, subset_seed=13, label2id=L9)
 
 
 def test_load_silver_file_or_memory(raw: Path, tmp_path: Path) -> None:
-    write_subsets(raw, tmp_path, subset_seed=13)
-    from_file = load_silver("2", tmp_path, raw, n_gold=20, subset_seed=13)
-    in_memory = load_silver("2", None, raw, n_gold=20, subset_seed=13)
+    write_subsets(raw, tmp_path, subset_seed=13, types=SEED_TYPES)
+    from_file = load_silver("2", tmp_path, raw, n_gold=20, subset_seed=13, label2id=L9)
+    in_memory = load_silver("2", None, raw, n_gold=20, subset_seed=13, label2id=L9)
     assert from_file.path == tmp_path / "silver_2.jsonl"
     assert from_file.tokens == in_memory.tokens and from_file.tags == in_memory.tags
     # a silver dir made with another subset_seed is not used
-    other = load_silver("2", tmp_path, raw, n_gold=20, subset_seed=99)
+    other = load_silver("2", tmp_path, raw, n_gold=20, subset_seed=99, label2id=L9)
     assert other.path == raw / DATA_FILES["silver"]
-    assert other.tokens == load_silver("2", None, raw, n_gold=20, subset_seed=99).tokens != in_memory.tokens
+    again = load_silver("2", None, raw, n_gold=20, subset_seed=99, label2id=L9)
+    assert other.tokens == again.tokens != in_memory.tokens
 
 
 def test_independent_of_training_seed(raw: Path) -> None:
@@ -110,11 +113,11 @@ def test_odd_lines_keep_alignment(tmp_path: Path) -> None:
     odd["tokens"][0] = odd["tokens"][0] + "\u2028x"
     lines[3] = json.dumps(odd, ensure_ascii=False)
     assert "\u2028" in lines[3]
-    empty = json.dumps({"tokens": [], "decoded_tags": [], FIELD_9TAG: []})
+    empty = json.dumps({"tokens": [], "decoded_tags": [], FIELD_FULL: []})
     lines = [lines[0], empty, *lines[1:50], empty, *lines[50:]]
     silver_path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
-    write_subsets(raw, tmp_path / "out", subset_seed=13)
-    full = load_corpus(tmp_path / "out" / "silver_full.jsonl", FIELD_9TAG)
+    write_subsets(raw, tmp_path / "out", subset_seed=13, types=SEED_TYPES)
+    full = load_corpus(tmp_path / "out" / "silver_full.jsonl", FIELD_FULL)
     assert len(full) == 100 and full.skipped_empty == 0
-    assert full.tokens == load_corpus(silver_path, FIELD_9TAG).tokens
+    assert full.tokens == load_corpus(silver_path, FIELD_FULL).tokens
     assert any("\u2028" in t for sent in full.tokens for t in sent)

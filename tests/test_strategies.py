@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bioner import settings as S
-from bioner.labels import SCHEME_5TAG, SCHEME_9TAG
 from bioner.strategies import STRATEGIES, get
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bioner"
@@ -16,14 +15,14 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bioner"
 
 def test_table() -> None:
     assert list(STRATEGIES) == ["single_source", "sequential", "joint_uniform", "joint_noise_aware", "joint_partial"]
-    rows = {n: (s.label_view, s.uses_silver, s.combine, s.phases, s.silver_weighted, s.partial_labels)
+    rows = {n: (s.view, s.uses_silver, s.combine, s.phases, s.silver_weighted, s.partial_labels)
             for n, s in STRATEGIES.items()}
     assert rows == {
-        "single_source": (SCHEME_5TAG, False, "gold_only", 1, False, False),
-        "sequential": (SCHEME_9TAG, True, "phases", 2, False, False),
-        "joint_uniform": (SCHEME_9TAG, True, "mixed", 1, False, False),
-        "joint_noise_aware": (SCHEME_9TAG, True, "mixed", 1, True, False),
-        "joint_partial": (SCHEME_9TAG, True, "mixed", 1, False, True),
+        "single_source": ("gold", False, "gold_only", 1, False, False),
+        "sequential": ("gold+silver", True, "phases", 2, False, False),
+        "joint_uniform": ("gold+silver", True, "mixed", 1, False, False),
+        "joint_noise_aware": ("gold+silver", True, "mixed", 1, True, False),
+        "joint_partial": ("gold+silver", True, "mixed", 1, False, True),
     }
     assert [STRATEGIES[n].silver_example_weight(0.25) for n in STRATEGIES] == [None, 1.0, 1.0, 0.25, 1.0]
     with pytest.raises(KeyError, match="unknown strategy 'joint'; allowed: single_source, sequential"):
@@ -34,7 +33,8 @@ def test_table() -> None:
 def test_settings_read_the_table(name: str) -> None:
     s = S.from_dict({"strategy": name, "silver": {"weight": 0.3}})
     record = STRATEGIES[name]
-    assert s.strategy_record is record and s.scheme is record.label_view and s.uses_silver == record.uses_silver
+    assert s.strategy_record is record and s.scheme == s.entity_types.scheme(record.view)
+    assert s.uses_silver == record.uses_silver
     assert s.resolved()["resolved"]["silver_example_weight"] == record.silver_example_weight(0.3)
 
 

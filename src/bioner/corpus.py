@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import UserError
 from .jsonl import json_object, line_error, text_lines
-from .labels import FIELD_5TAG, FIELD_9TAG, LABEL2ID_5TAG, LABEL2ID_9TAG
+from .labels import FIELD_FULL, FIELD_GOLD, TYPE_NAME_RULE, valid_label
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,23 @@ def load_corpus(
     label2id: dict[str, int] | None = None,
     *,
     keep_extra: bool = False,
+    space: str = "",
 ) -> Corpus:
     """Load and validate one JSONL file in the BioNER-DS record format.
 
-    `field` is the label view to read (`decoded_tags` or `decoded_tags_pseudo_final`); its labels must lie in
-    `label2id` (default: the 5-tag space for `decoded_tags`, the 9-tag space otherwise). Empty sentences are
-    skipped and counted; invalid IOB2 is repaired and counted (both logged as warnings).
+    `field` is the label view to read (`decoded_tags` or `decoded_tags_pseudo_final`). With `label2id` its labels
+    must lie in that label space (a run's: `space` names where it comes from, for the error); without, any
+    well-formed label is accepted (O, B-T, I-T with T a valid type name: the file says which types it holds).
+    Empty sentences are skipped and counted; invalid IOB2 is repaired and counted (both logged as warnings).
     """
     path = Path(path)
-    if label2id is None:
-        label2id = LABEL2ID_5TAG if field == FIELD_5TAG else LABEL2ID_9TAG
-    if field not in (FIELD_5TAG, FIELD_9TAG):
-        raise CorpusError(f"unknown label field {field!r}; use {FIELD_5TAG!r} or {FIELD_9TAG!r}")
+    if field not in (FIELD_GOLD, FIELD_FULL):
+        raise CorpusError(f"unknown label field {field!r}; use {FIELD_GOLD!r} or {FIELD_FULL!r}")
     if not path.is_file():
         raise CorpusError(f"{path}: file not found. Fix: run `bioner fetch` (or `dvc repro fetch`) first, "
                           "or check data.source")
     corpus = Corpus(path=path, field=field, tokens=[], tags=[])
-    allowed = set(label2id)
+    allowed = set(label2id) if label2id is not None else {"O"}  # open space: grows by each valid label seen
     with open(path, "rb") as fh:
         for lineno, text, _ in text_lines(fh, path, CorpusError):
             rec = json_object(text, path, lineno, CorpusError, line_fix="one complete JSON object per line",
@@ -100,8 +100,14 @@ def load_corpus(
                             "split the text into sentences before converting it")
             tagset = set(tags)
             bad = sorted(tagset - allowed)
-            if bad:
-                raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}",
+            if bad and label2id is None:
+                if not_labels := [t for t in bad if not valid_label(t)]:
+                    raise _fail(path, lineno, f"invalid label(s) {not_labels} in {field!r}",
+                                f"a label is O, B-<Type> or I-<Type>, with <Type> {TYPE_NAME_RULE}")
+                allowed.update(bad)
+            elif bad:
+                where = f" ({space})" if space else ""
+                raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}{where}",
                             f"use only {sorted(allowed)}")
             if not toks:
                 corpus.skipped_empty += 1
@@ -112,7 +118,7 @@ def load_corpus(
             corpus.tokens.append(toks)
             corpus.tags.append(tags)
             if keep_extra:
-                corpus.extra.append({k: v for k, v in rec.items() if k not in ("tokens", FIELD_5TAG, FIELD_9TAG)})
+                corpus.extra.append({k: v for k, v in rec.items() if k not in ("tokens", FIELD_GOLD, FIELD_FULL)})
     if not corpus.tokens:
         what = "is empty" if path.stat().st_size == 0 else "has no non-empty sentence"
         raise CorpusError(f"{path}:1: file {what}. Fix: re-run `bioner fetch`, or check the file's source")

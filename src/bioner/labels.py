@@ -1,37 +1,82 @@
-"""Label spaces, label views and the test-set table (docs/design.md s.3, the label-space rule).
+"""Entity types, label spaces, label views and the test-set table (docs/design.md s.3, the label-space rule).
 
-5-tag ids are a prefix of 9-tag ids, so a 5-tag prediction id means the same label in both spaces. A test set is
-scored only on the types it annotates, and only by a model that predicts at least one of them.
+Entity types are data: a run's types are `sources.gold` then `sources.silver` (`EntityTypes`, built by
+`Settings.entity_types`). A label view is a record field plus a label space: the gold view (`decoded_tags`)
+holds the gold types, the gold+silver view (`decoded_tags_pseudo_final`) gold and silver types. Labels are
+`O` then `B-T`, `I-T` per type in that order, so the gold-only ids are a prefix of the gold+silver ids and an id
+means the same label in both spaces. A test set is scored only on the types it annotates (`TestSet`), and only
+by a model that predicts at least one of them.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-ENTITY_TYPES_5TAG: tuple[str, ...] = ("Chemical", "Disease")
-ENTITY_TYPES_9TAG: tuple[str, ...] = ("Chemical", "Disease", "Virus", "Gene")
-
-
-def _bio(types: tuple[str, ...]) -> dict[str, int]:
-    labels = ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
-    return {label: i for i, label in enumerate(labels)}
-
-
-LABEL2ID_5TAG: dict[str, int] = _bio(ENTITY_TYPES_5TAG)
-LABEL2ID_9TAG: dict[str, int] = _bio(ENTITY_TYPES_9TAG)
+from typing import Literal
 
 #: Record fields holding each label view.
-FIELD_5TAG = "decoded_tags"
-FIELD_9TAG = "decoded_tags_pseudo_final"
+FIELD_GOLD = "decoded_tags"
+FIELD_FULL = "decoded_tags_pseudo_final"
+
+#: A label view: gold types only, or gold and silver types.
+View = Literal["gold", "gold+silver"]
+VIEW_FIELDS: dict[str, str] = {"gold": FIELD_GOLD, "gold+silver": FIELD_FULL}
+
+#: An entity type name becomes part of labels (B-CellLine), metric keys (pubmed_f1_CellLine), dvclive file names
+#: and `dvc exp show` columns: a letter, then letters and digits only ('-', '_', '.', '/', spaces would be
+#: taken for separators by one of those).
+TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+TYPE_NAME_RULE = "a letter followed by letters or digits (e.g. Species, CellLine; not Cell-Line, Cell_Line)"
+
+#: Key of the checkpoint's config.json recording the run's entity types: {"gold": [...], "silver": [...]}.
+CONFIG_TYPES_KEY = "bioner_entity_types"
+
+
+def _at(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def check_type_names(names: Sequence[str], where: str = "") -> None:
+    """ValueError unless every name is a valid type name and none repeats (ignoring case)."""
+    bad = [n for n in names if not isinstance(n, str) or not TYPE_NAME.fullmatch(n)]
+    if bad:
+        raise ValueError(f"{_at(where)}invalid type name(s) {bad}; a type name is {TYPE_NAME_RULE}")
+    seen: dict[str, str] = {}
+    for n in names:
+        if n.lower() in seen:
+            also = f" (as {seen[n.lower()]!r})" if seen[n.lower()] != n else ""
+            raise ValueError(f"{_at(where)}type {n!r} is listed twice{also}")
+        seen[n.lower()] = n
+
+
+def check_silver_types(gold: Sequence[str], silver: Sequence[str], where: str = "") -> None:
+    """ValueError if a silver type is also a gold type (ignoring case)."""
+    by_lower = {t.lower(): t for t in gold}
+    clash = [t for t in silver if t.lower() in by_lower]
+    if clash:
+        raise ValueError(f"{_at(where)}{clash} already gold type(s) (sources.gold = {list(gold)}); a silver "
+                         "type must be one the gold corpus does not annotate")
+
+
+def bio_label2id(types: Iterable[str]) -> dict[str, int]:
+    """O, then B-T, I-T for each type in order: id 0 is O, type k has ids 2k+1 (B) and 2k+2 (I)."""
+    labels = ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+    return {label: i for i, label in enumerate(labels)}
 
 
 @dataclass(frozen=True)
 class LabelScheme:
     """One label view: which record field, which label space."""
 
-    name: str  # "5tag" | "9tag"
+    view: View
     field: str
     label2id: dict[str, int]
+
+    @property
+    def name(self) -> str:
+        """'5tag', '9tag', ...: the number of labels (what config_snapshot.yaml records)."""
+        return f"{len(self.label2id)}tag"
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -46,28 +91,123 @@ class LabelScheme:
         return tuple(dict.fromkeys(label[2:] for label in self.label2id if label != "O"))
 
 
-SCHEME_5TAG = LabelScheme("5tag", FIELD_5TAG, LABEL2ID_5TAG)
-SCHEME_9TAG = LabelScheme("9tag", FIELD_9TAG, LABEL2ID_9TAG)
+@dataclass(frozen=True)
+class EntityTypes:
+    """A run's entity types: what the gold corpus annotates, then what the silver (dictionary) labels add.
+
+    Validated on construction: valid names, no repeats, no silver type that is also a gold type (ignoring case).
+    """
+
+    gold: tuple[str, ...]
+    silver: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.gold:
+            raise ValueError("sources.gold: at least one gold entity type is needed")
+        check_type_names(self.gold, "sources.gold")
+        check_type_names(self.silver, "sources.silver")
+        check_silver_types(self.gold, self.silver, "sources.silver")
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.gold + self.silver
+
+    def scheme(self, view: View) -> LabelScheme:
+        """The label view `view` of these types: gold view = gold types, gold+silver view = all of them."""
+        return LabelScheme(view, VIEW_FIELDS[view], bio_label2id(self.gold if view == "gold" else self.all))
+
+    def as_config(self) -> dict[str, list[str]]:
+        return {"gold": list(self.gold), "silver": list(self.silver)}
+
+
+#: The seed's schema, O + B/I- of Chemical, Disease (ids 0-4), Virus, Gene (ids 5-8): the defaults of
+#: sources.gold / sources.silver. Code reads a run's types from its settings (`Settings.entity_types`).
+SEED_TYPES = EntityTypes(("Chemical", "Disease"), ("Virus", "Gene"))
+
+
+def check_dictionary_types(silver: Sequence[str], dictionary_types: Sequence[str]) -> None:
+    """ValueError unless the dictionary types (distant.dictionaries keys, #16) are exactly sources.silver's.
+
+    With `distant.mode=relabel` the dictionaries produce the silver labels, so they name the silver types; label
+    ids follow the order of `sources.silver`, so the two must agree as sets (in any order).
+    """
+    extra = [t for t in dictionary_types if t not in silver]
+    missing = [t for t in silver if t not in dictionary_types]
+    if extra or missing:
+        parts = ([f"no sources.silver entry for {extra}"] if extra else []) + (
+            [f"no dictionary for {missing}"] if missing else [])
+        raise ValueError(f"distant.dictionaries types {list(dictionary_types)} and sources.silver {list(silver)} "
+                         f"disagree: {'; '.join(parts)}; list each silver type in both")
+
+
+@dataclass(frozen=True)
+class CheckpointTypes:
+    """The entity types a checkpoint knows (docs/design.md s.3): the types of its label space, in id order, and
+    which types its run called gold (None for a checkpoint not written by `bioner train`)."""
+
+    predicted: tuple[str, ...]
+    gold: tuple[str, ...] | None
+    run_types: tuple[str, ...]  # the run's gold + silver types (its order ranks the scored types)
+
+    @classmethod
+    def from_config(cls, label2id: Mapping[str, int], recorded: Mapping[str, Sequence[str]] | None
+                    ) -> CheckpointTypes:
+        by_id = sorted(label2id.items(), key=lambda kv: kv[1])
+        predicted = tuple(dict.fromkeys(lab[2:] for lab, _ in by_id if lab != "O"))
+        if not recorded:
+            return cls(predicted, None, predicted)
+        gold, silver = tuple(recorded.get("gold") or ()), tuple(recorded.get("silver") or ())
+        return cls(predicted, gold, tuple(dict.fromkeys(gold + silver + predicted)))
+
+    def known(self, view: View) -> tuple[str, ...] | None:
+        """The types a test file may hold in `view` for this checkpoint: its run's gold types (gold view) or all
+        its run's types. None (no check) for a checkpoint that does not record its run's types."""
+        if self.gold is None:
+            return None
+        return self.gold if view == "gold" else self.run_types
 
 
 @dataclass(frozen=True)
 class TestSet:
-    """A test set, the label view it is scored on and the entity types it annotates (gold)."""
+    """A test file and the label view it is scored on.
+
+    It is gold for the types that occur in that view of the file (the file says what it annotates), in the
+    role of its view: the gold-view test set for gold types, the gold+silver-view test set for silver types
+    only, so a type the checkpoint's run calls gold is never scored on the latter.
+    """
 
     name: str
     path: str  # relative to the data root (Hub layout)
-    field: str
-    annotated_types: tuple[str, ...]
+    view: View
 
-    def scorable_by(self, model_types: tuple[str, ...] | set[str]) -> bool:
+    @property
+    def field(self) -> str:
+        return VIEW_FIELDS[self.view]
+
+    def annotated_types(self, tags: Iterable[Sequence[str]], model: CheckpointTypes) -> tuple[str, ...]:
+        """The types scored: those occurring in `tags` (this test set's view of its file), minus the model's
+        gold types for the gold+silver view; ordered as the model's run lists them, then by first occurrence."""
+        seen: dict[str, None] = {}
+        for seq in tags:
+            for t in seq:
+                if t != "O" and t[2:] not in seen:
+                    seen[t[2:]] = None
+        if self.view == "gold+silver" and model.gold:
+            seen = {t: None for t in seen if t not in model.gold}
+        rank = {t: i for i, t in enumerate(model.run_types)}
+        order = {t: i for i, t in enumerate(seen)}
+        return tuple(sorted(seen, key=lambda t: (rank.get(t, len(rank)), order[t])))
+
+    @staticmethod
+    def scorable(annotated: Iterable[str], model: CheckpointTypes) -> bool:
         """The label-space rule: a model can be scored here if it predicts any type this test set annotates."""
-        return any(t in model_types for t in self.annotated_types)
+        return any(t in model.predicted for t in annotated)
 
 
 # Each test set is gold only for its own types: predictions of other types are set to O before scoring.
 TEST_SETS: dict[str, TestSet] = {
-    "test_bc5cdr": TestSet("test_bc5cdr", "bc5cdr/bc5cdr_test.jsonl", FIELD_5TAG, ("Chemical", "Disease")),
-    "test_pubmed": TestSet("test_pubmed", "pubmed/pubmed_test.jsonl", FIELD_9TAG, ("Virus", "Gene")),
+    "test_bc5cdr": TestSet("test_bc5cdr", "bc5cdr/bc5cdr_test.jsonl", "gold"),
+    "test_pubmed": TestSet("test_pubmed", "pubmed/pubmed_test.jsonl", "gold+silver"),
 }
 
 #: The five files of the Hub dataset, relative to the data root.
@@ -83,6 +223,11 @@ DATA_FILES: dict[str, str] = {
 def entity_type(label: str) -> str | None:
     """'B-Gene' -> 'Gene', 'O' -> None."""
     return None if label == "O" else label[2:]
+
+
+def valid_label(label: str) -> bool:
+    """O, or B-/I- followed by a valid type name."""
+    return label == "O" or (label[:2] in ("B-", "I-") and TYPE_NAME.fullmatch(label[2:]) is not None)
 
 
 def restrict_to_types(tags: list[str], keep: tuple[str, ...]) -> list[str]:

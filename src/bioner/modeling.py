@@ -26,6 +26,7 @@ from transformers import (
 
 from .atomic import replace_dir
 from .errors import UserError
+from .labels import CONFIG_TYPES_KEY
 from .settings import BACKBONE_ALIASES, Settings, TinySettings, model_id
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,8 @@ def prepare_backbone(s: Settings, tiny_texts: Callable[[], list[list[str]]], tin
                      build_guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
                      ) -> Backbone:
     """Training's one entry: resolve (or, for `tiny`, build once into `tiny_dir` from `tiny_texts()`) the
-    backbone, load its tokenizer and a model with a fresh head for the strategy's label view.
+    backbone, load its tokenizer and a model with a fresh head for the strategy's label view (its config also
+    records the run's gold and silver types).
 
     `build_guard` wraps the `tiny` build (under DDP: rank 0 first, the others then load its result). The head is
     initialised right after `set_seed(s.seed)`, so the model depends only on the settings and the backbone.
@@ -256,4 +258,7 @@ def prepare_backbone(s: Settings, tiny_texts: Callable[[], list[list[str]]], tin
         location = resolve_backbone(s.backbone)
     tokenizer = load_tokenizer(location)
     set_seed(s.seed)
-    return Backbone(location, tokenizer, load_for_training(location, s.scheme.label2id))
+    model = load_for_training(location, s.scheme.label2id)
+    # saved in config.json beside id2label/label2id: evaluate reads the run's gold/silver split from the checkpoint
+    setattr(model.config, CONFIG_TYPES_KEY, s.entity_types.as_config())
+    return Backbone(location, tokenizer, model)

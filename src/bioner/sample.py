@@ -12,6 +12,11 @@ The corpus mirrors the real data's structure (labels.DATA_FILES):
   virus and gene names that occur in the training splits (not the held-out ones), and in the gene list the
   ambiguous acronyms the noisy dictionary pass tags as Gene. Input of `bioner distant` (distant.mode=relabel).
 
+On request (`extra_types`, e.g. ``("Species",)``) a variant adds a fifth, silver type: a phrase naming a species
+ends some sentences of every split; ``decoded_tags_pseudo_final`` labels it like Gene/Virus (a dictionary pass
+with misses in the training splits, clean in the PubMed test), ``decoded_tags`` never. It draws on its own
+random stream, so the other labels of the variant are those of the default sample, which stays byte-identical.
+
 Every fifth surface form of each type is held out of the training splits (train, silver) and occurs only in
 validation and the test splits, so scores measure more than memorisation. Tokens follow the real corpora:
 punctuation characters are tokens of their own.
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from bioner import sample_lexicon as L
 from bioner.atomic import atomic_open
-from bioner.labels import DATA_FILES, FIELD_5TAG, FIELD_9TAG
+from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
 
 N_TRAIN = 1000
 N_VALIDATION = 200
@@ -53,7 +58,11 @@ TRAINING_SPLITS = ("train", "silver")
 #: The acronyms the dictionary pass may mistake for genes (the vocabulary is in bioner.sample_lexicon).
 ACRONYMS = L.ACRONYMS
 
-# Mix of template pools per corpus: (pool, weight).
+#: Types a sample variant may add (`extra_types`) -> their sample_lexicon kind; share of sentences naming one.
+EXTRA_TYPES: dict[str, str] = {"Species": "P"}
+EXTRA_RATE = {"bc5cdr": 0.15, "pubmed": 0.35}
+
+#: Mix of template pools per corpus: (pool, weight).
 _BC5CDR_MIX = ((L.TEMPLATES_CD, 0.72), (L.TEMPLATES_MIXED, 0.20), (L.TEMPLATES_NONE, 0.08))
 _PUBMED_MIX = ((L.TEMPLATES_GV, 0.82), (L.TEMPLATES_MIXED, 0.12), (L.TEMPLATES_NONE, 0.06))
 
@@ -63,12 +72,12 @@ class SampleSentence:
     """One generated sentence: tokens, the clean 4-type truth and the two label views written to disk."""
 
     tokens: list[str]
-    gold: list[str]  # clean 9-tag truth over all four types (not written)
+    gold: list[str]  # clean truth over all types (not written)
     tags5: list[str]  # decoded_tags
     tags9: list[str]  # decoded_tags_pseudo_final
 
     def record(self) -> dict[str, list[str]]:
-        return {"tokens": self.tokens, FIELD_5TAG: self.tags5, FIELD_9TAG: self.tags9}
+        return {"tokens": self.tokens, FIELD_GOLD: self.tags5, FIELD_FULL: self.tags9}
 
 
 def _surface_forms(kind: str, split_key: str) -> list[tuple[str, ...]]:
@@ -79,7 +88,7 @@ def _surface_forms(kind: str, split_key: str) -> list[tuple[str, ...]]:
 
 
 def held_out_forms(kind: str) -> list[tuple[str, ...]]:
-    """Surface forms of a type ('C', 'D', 'V' or 'G') that never occur in train or silver."""
+    """Surface forms of a type ('C', 'D', 'V', 'G' or 'P') that never occur in train or silver."""
     return [tuple(s.split()) for i, s in enumerate(L.LEXICON[kind]) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1]
 
 
@@ -155,14 +164,31 @@ def _keep(tags: list[str], types: tuple[str, ...]) -> list[str]:
     return [t if t != "O" and t[2:] in types else "O" for t in tags]
 
 
-def generate_split(split_key: str, n: int, seed: int = 0) -> list[SampleSentence]:
-    """Generate `n` sentences of split `split_key` (a DATA_FILES key); deterministic in (split_key, seed)."""
+def _add_extra_type(rng: random.Random, s: SampleSentence, kind: str, forms: list[tuple[str, ...]],
+                    noisy: bool) -> SampleSentence:
+    """`s` with a phrase naming an extra-type mention before its final '.', labelled in the gold+silver view
+    unless a noisy dictionary pass misses it; never in the gold view."""
+    tokens, gold, _ = _fill(rng, rng.choice(L.EXTRA_PHRASES[kind]).split(), {kind: forms})
+    found = gold if not (noisy and rng.random() < MISS_RATE) else ["O"] * len(gold)
+    cut = len(s.tokens) - 1  # before the final "."
+    return SampleSentence(s.tokens[:cut] + tokens + s.tokens[cut:], s.gold[:cut] + gold + s.gold[cut:],
+                          s.tags5[:cut] + ["O"] * len(tokens) + s.tags5[cut:], s.tags9[:cut] + found + s.tags9[cut:])
+
+
+def generate_split(split_key: str, n: int, seed: int = 0, extra_types: tuple[str, ...] = ()) -> list[SampleSentence]:
+    """Generate `n` sentences of split `split_key` (a DATA_FILES key); deterministic in (split_key, seed).
+
+    `extra_types` (keys of EXTRA_TYPES) add those types from separate random streams (module docstring)."""
     if split_key not in DATA_FILES:
         raise KeyError(f"unknown split {split_key!r}; expected one of {sorted(DATA_FILES)}")
+    unknown = [t for t in extra_types if t not in EXTRA_TYPES]
+    if unknown:
+        raise KeyError(f"unknown extra type(s) {unknown}; the sample can add {sorted(EXTRA_TYPES)}")
     rng = random.Random(f"bioner-sample:{seed}:{split_key}")
     forms = {kind: _surface_forms(kind, split_key) for kind in L.LEXICON}
     is_bc5cdr = DATA_FILES[split_key].startswith("bc5cdr/")
     mix = _BC5CDR_MIX if is_bc5cdr else _PUBMED_MIX
+    extra_rngs = {t: random.Random(f"bioner-sample:{seed}:{split_key}:{t}") for t in extra_types}
     sentences = []
     for _ in range(n):
         words = _sentence_template(rng, _pick_pool(rng, mix))
@@ -174,7 +200,12 @@ def generate_split(split_key: str, n: int, seed: int = 0) -> list[SampleSentence
         else:
             tags5 = ["O"] * len(tokens)
             tags9 = _dictionary_pass(rng, gold, acronyms, noisy=split_key == "silver")
-        sentences.append(SampleSentence(tokens, gold, tags5, tags9))
+        sentence = SampleSentence(tokens, gold, tags5, tags9)
+        for etype, xr in extra_rngs.items():
+            if xr.random() < EXTRA_RATE["bc5cdr" if is_bc5cdr else "pubmed"]:
+                kind = EXTRA_TYPES[etype]
+                sentence = _add_extra_type(xr, sentence, kind, forms[kind], noisy=split_key != "test_pubmed")
+        sentences.append(sentence)
     return sentences
 
 
@@ -183,21 +214,28 @@ DICTIONARIES: dict[str, tuple[str, ...]] = {
     "dictionaries/viruses.txt": tuple(" ".join(f) for f in _surface_forms("V", "train")),
     "dictionaries/genes.txt": (*(" ".join(f) for f in _surface_forms("G", "train")), *ACRONYMS),
 }
+#: The dictionary of each extra type (written only for a variant that adds the type).
+EXTRA_DICTIONARIES: dict[str, str] = {"Species": "dictionaries/species.txt"}
 
 
-def write_dictionaries(dest: Path) -> None:
-    """Write the sample's dictionaries under dest (names detokenised: "SARS-CoV-2", as a real list has them)."""
-    for rel, names in DICTIONARIES.items():
+def write_dictionaries(dest: Path, extra_types: tuple[str, ...] = ()) -> None:
+    """Write the sample's dictionaries under dest (names detokenised: "SARS-CoV-2", as a real list has them),
+    plus one per extra type of a variant (its training-split names)."""
+    files = {**DICTIONARIES, **{EXTRA_DICTIONARIES[t]: tuple(" ".join(f) for f in _surface_forms(
+        EXTRA_TYPES[t], "train")) for t in extra_types}}
+    for rel, names in files.items():
         with atomic_open(Path(dest) / rel) as fh:
             fh.write(f"# bioner.sample: {Path(rel).stem} of the training splits, one name a line\n")
             fh.writelines(name.replace(" - ", "-") + "\n" for name in names)
 
 
-def write_sample_corpus(dest: Path, seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, int]:
+def write_sample_corpus(dest: Path, seed: int = 0, sizes: dict[str, int] | None = None,
+                        extra_types: tuple[str, ...] = ()) -> dict[str, int]:
     """Write the five JSONL files of labels.DATA_FILES under dest (creating bc5cdr/ and pubmed/), atomically,
     and the sample's dictionaries (`write_dictionaries`).
 
-    `sizes` overrides DEFAULT_SIZES per split. Returns {split_key: n_sentences}.
+    `sizes` overrides DEFAULT_SIZES per split; `extra_types` (e.g. ("Species",)) writes the variant with those
+    silver types added, and their dictionaries. Returns {split_key: n_sentences}.
     """
     sizes = {**DEFAULT_SIZES, **(sizes or {})}
     unknown = set(sizes) - set(DATA_FILES)
@@ -206,10 +244,10 @@ def write_sample_corpus(dest: Path, seed: int = 0, sizes: dict[str, int] | None 
     dest = Path(dest)
     counts: dict[str, int] = {}
     for split_key, rel in DATA_FILES.items():
-        sentences = generate_split(split_key, sizes[split_key], seed)
+        sentences = generate_split(split_key, sizes[split_key], seed, extra_types)
         with atomic_open(dest / rel) as fh:
             for s in sentences:
                 fh.write(json.dumps(s.record(), ensure_ascii=False) + "\n")
         counts[split_key] = len(sentences)
-    write_dictionaries(dest)
+    write_dictionaries(dest, extra_types)
     return counts

@@ -54,6 +54,19 @@ GENES: tuple[str, ...] = (
     "furin", "cathepsin L", "OAS1", "MX1", "ISG15", "DPP4", "SIRT1", "NRF2", "HMOX1", "PD - L1", "CTLA4",
 )
 
+#: An optional fifth type (bioner.sample's `extra_types`): species, none of them used by the four default types.
+SPECIES: tuple[str, ...] = (
+    "Homo sapiens", "Mus musculus", "Rattus norvegicus", "Escherichia coli", "Saccharomyces cerevisiae",
+    "Drosophila melanogaster", "Danio rerio", "Caenorhabditis elegans", "Arabidopsis thaliana", "Macaca mulatta",
+    "Sus scrofa", "Bos taurus", "Gallus gallus", "Xenopus laevis", "Staphylococcus aureus",
+    "Pseudomonas aeruginosa", "Mycobacterium tuberculosis", "Plasmodium falciparum", "Candida albicans",
+    "Streptococcus pneumoniae", "Klebsiella pneumoniae", "Bacillus subtilis", "Listeria monocytogenes",
+    "Helicobacter pylori", "Toxoplasma gondii", "Aspergillus fumigatus", "Chlamydia trachomatis",
+    "Neisseria meningitidis", "Salmonella enterica serovar Typhimurium", "Vibrio cholerae",
+    "Oryctolagus cuniculus", "Canis familiaris", "Felis catus", "Ovis aries", "Equus caballus",
+    "Mesocricetus auratus", "Cavia porcellus", "Chlorocebus sabaeus", "Pan troglodytes", "Legionella pneumophila",
+)
+
 #: Ambiguous acronyms ({A} methods, {S} statistics): O in truth, sometimes tagged Gene by the dictionary.
 METHOD_ACRONYMS: tuple[str, ...] = ("PCR", "CT", "MRI", "ELISA", "ECG", "FACS", "EEG", "HPLC")
 STAT_ACRONYMS: tuple[str, ...] = ("OR", "HR", "RR", "SD", "AUC")
@@ -61,10 +74,11 @@ ACRONYMS: tuple[str, ...] = METHOD_ACRONYMS + STAT_ACRONYMS
 
 # fmt: on
 
-LEXICON: dict[str, tuple[str, ...]] = {"C": CHEMICALS, "D": DISEASES, "V": VIRUSES, "G": GENES}
-TYPE = {"C": "Chemical", "D": "Disease", "V": "Virus", "G": "Gene"}
+LEXICON: dict[str, tuple[str, ...]] = {"C": CHEMICALS, "D": DISEASES, "V": VIRUSES, "G": GENES, "P": SPECIES}
+TYPE = {"C": "Chemical", "D": "Disease", "V": "Virus", "G": "Gene", "P": "Species"}
 
-# --- templates: {C} chemical, {D} disease, {V} virus, {G} gene, {A}/{S} acronym, {N} integer, {F} decimal
+# --- templates: {C} chemical, {D} disease, {V} virus, {G} gene, {P} species (extra type only), {A}/{S}
+# acronym, {N} integer, {F} decimal
 
 TEMPLATES_CD: tuple[str, ...] = (
     "{C} - induced {D} in rats",
@@ -139,6 +153,18 @@ TEMPLATES_NONE: tuple[str, ...] = (
     "all patients underwent {A} at baseline",
     "a total of {N} records were screened",
 )
+
+#: Phrases that carry an extra type's mention ({P} species), put before the final "." of a sentence.
+EXTRA_PHRASES: dict[str, tuple[str, ...]] = {
+    "P": (
+        "in {P}",
+        "in cells isolated from {P}",
+        "using {P} as a model organism",
+        "in wild - type {P}",
+        "and in {P} strains",
+        "as reported for {P}",
+    ),
+}
 
 PREFIXES: tuple[str, ...] = (
     "In this study ,",

@@ -13,10 +13,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import UserError
-from .labels import ENTITY_TYPES_9TAG, LabelScheme
+from .labels import SEED_TYPES, EntityTypes, LabelScheme, check_silver_types, check_type_names
 from .settings_errors import format_validation_error, missing_keys_message
 from .strategies import STRATEGY_NAMES, Strategy, get
 
@@ -79,19 +88,23 @@ class SilverSettings(_Strict):
 
 
 class SourceTypes(_Strict):
-    """Entity types each training source annotates (used by strategies with partial labels)."""
+    """Entity types each training source annotates: the run's label space (docs/design.md s.3) and the
+    partial-label masks. Gold types first, then silver types, each in the order listed here (label ids follow it).
+    """
 
     # BC5CDR annotates Chemical/Disease; its Gene/Virus labels come from a dictionary pass that misses many
     # mentions, so an O there may still be a gene or virus
-    gold: tuple[str, ...] = ("Chemical", "Disease")
-    silver: tuple[str, ...] = ("Virus", "Gene")
+    gold: tuple[str, ...] = SEED_TYPES.gold
+    silver: tuple[str, ...] = SEED_TYPES.silver
 
     @field_validator("gold", "silver")
     @classmethod
-    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [t for t in v if t not in ENTITY_TYPES_9TAG]
-        if bad:
-            raise ValueError(f"unknown entity type(s) {bad}; allowed: {list(ENTITY_TYPES_9TAG)}")
+    def _types(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        check_type_names(v)
+        if info.field_name == "gold" and not v:
+            raise ValueError("at least one gold entity type is needed")
+        if info.field_name == "silver" and "gold" in info.data:  # gold is validated first (field order)
+            check_silver_types(info.data["gold"], v)
         return v
 
 
@@ -204,9 +217,20 @@ class Settings(_Strict):
         return get(self.strategy)
 
     @property
+    def entity_types(self) -> EntityTypes:
+        """The run's entity types: sources.gold, then the silver types (docs/design.md s.3).
+
+        The silver types are `sources.silver`. Hook for the distant stage (#16): once `distant:` is a settings
+        section, with `distant.mode=relabel` its dictionary types are the silver types, so a model validator calls
+        `labels.check_dictionary_types(self.sources.silver, tuple(self.distant.dictionaries))` (one-line error
+        when they disagree) and this stays the one place the types come from.
+        """
+        return EntityTypes(self.sources.gold, self.sources.silver)
+
+    @property
     def scheme(self) -> LabelScheme:
-        """The label view the strategy trains and validates on."""
-        return self.strategy_record.label_view
+        """The label view the strategy trains and validates on, over this run's entity types."""
+        return self.entity_types.scheme(self.strategy_record.view)
 
     @property
     def uses_silver(self) -> bool:
@@ -245,6 +269,7 @@ class Settings(_Strict):
         out["resolved"] = {
             "model_id": self.model_id,
             "label_scheme": self.scheme.name,
+            "label_view": self.scheme.view,
             "labels": self.scheme.labels,
             "learning_rate": self.learning_rate,
             "phase2_learning_rate": self.phase2_learning_rate if strat.phases == 2 else None,

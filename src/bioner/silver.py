@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .atomic import atomic_open, write_json
 from .corpus import Corpus, load_corpus
-from .labels import DATA_FILES, FIELD_5TAG, FIELD_9TAG
+from .labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, EntityTypes
 from .settings import RATIOS, SettingsError
 
 
@@ -45,12 +45,15 @@ def span_counts(tags: list[list[str]]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
-def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int) -> dict:
-    """Write out_dir/silver_{1,2,4,full}.jsonl (the ratios the corpus allows) and out_dir/stats.json."""
+def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int, types: EntityTypes) -> dict:
+    """Write out_dir/silver_{1,2,4,full}.jsonl (the ratios the corpus allows) and out_dir/stats.json; the gold
+    and silver corpora are checked against the run's `types` (Settings.entity_types) in their views."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    gold = load_corpus(raw_dir / DATA_FILES["train"], FIELD_5TAG)
+    space = "the run's types: sources.gold"
+    gold = load_corpus(raw_dir / DATA_FILES["train"], FIELD_GOLD, types.scheme("gold").label2id, space=space)
     silver_path = raw_dir / DATA_FILES["silver"]
-    silver = load_corpus(silver_path, FIELD_9TAG)
+    silver = load_corpus(silver_path, FIELD_FULL, types.scheme("gold+silver").label2id,
+                         space=space + " + sources.silver")
     # the raw lines are written back unchanged (both label views kept), selected by the validated indices
     # split on "\n" only, as the loader does: str.splitlines() also splits inside JSON strings at U+2028/U+0085
     text = silver_path.read_text(encoding="utf-8-sig")
@@ -82,14 +85,16 @@ def _nonempty(line: str) -> bool:
 
 
 def load_silver(settings_ratio: str, silver_dir: str | Path | None, raw_dir: str | Path, n_gold: int,
-                subset_seed: int) -> Corpus:
-    """The silver subset for training: from the silver stage's file if present, else computed in memory."""
+                subset_seed: int, label2id: dict[str, int], space: str = "") -> Corpus:
+    """The silver subset for training, in the gold+silver view checked against the run's `label2id`: from the
+    silver stage's file if present, else computed in memory."""
     if silver_dir is not None and (Path(silver_dir) / f"silver_{settings_ratio}.jsonl").is_file():
         stats_path = Path(silver_dir) / "stats.json"
         made_with = json.loads(stats_path.read_text())["subset_seed"] if stats_path.is_file() else None
         if made_with == subset_seed:
-            return load_corpus(Path(silver_dir) / f"silver_{settings_ratio}.jsonl", FIELD_9TAG)
-    full = load_corpus(Path(raw_dir) / DATA_FILES["silver"], FIELD_9TAG)
+            return load_corpus(Path(silver_dir) / f"silver_{settings_ratio}.jsonl", FIELD_FULL, label2id,
+                               space=space)
+    full = load_corpus(Path(raw_dir) / DATA_FILES["silver"], FIELD_FULL, label2id, space=space)
     idx = subset_indices(settings_ratio, n_gold, len(full), subset_seed)
     return Corpus(path=full.path, field=full.field, tokens=[full.tokens[i] for i in idx],
                   tags=[full.tags[i] for i in idx], repaired=full.repaired)

@@ -1,8 +1,9 @@
 """The strategy table (docs/design.md s.4): one record per training strategy, read by settings, training,
 run_metrics, study_report and the demo. Adding a strategy is one entry here (plus its loss, if new).
 
-A strategy says which label view it trains and validates on, whether it uses the silver corpus, how gold and
-silver are combined, how silver examples are weighted and whether O tokens get the partial-label loss. Nothing
+A strategy says which label view it trains and validates on (gold types only, or gold and silver types; the
+types themselves are the run's settings, `sources.*`), whether it uses the silver corpus, how gold and silver
+are combined, how silver examples are weighted and whether O tokens get the partial-label loss. Nothing
 else in the package branches on a strategy's name.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .labels import SCHEME_5TAG, SCHEME_9TAG, LabelScheme
+from .labels import View
 
 #: How gold and silver meet: gold only | one shuffled training set | gold first, then silver as phase 2.
 Combine = Literal["gold_only", "mixed", "phases"]
@@ -22,7 +23,7 @@ class Strategy:
     """One training strategy: everything the code needs to know about it."""
 
     name: str
-    label_view: LabelScheme  # record field + label space trained, validated and saved with the model
+    view: View  # the label view trained, validated and saved with the model: gold types, or gold + silver types
     combine: Combine
     silver_weighted: bool = False  # silver examples weigh `silver.weight` in the loss (gold 1.0)
     partial_labels: bool = False  # an O token is only penalised against the types its source annotates
@@ -44,13 +45,13 @@ class Strategy:
 
 
 _TABLE = (
-    Strategy("single_source", SCHEME_5TAG, "gold_only", summary="BC5CDR train only, gold 5-tag view"),
-    Strategy("sequential", SCHEME_9TAG, "phases",
-             summary="phase 1 BC5CDR, phase 2 silver from phase 1's best model (9-tag)"),
-    Strategy("joint_uniform", SCHEME_9TAG, "mixed", summary="gold + silver shuffled together, silver weight 1"),
-    Strategy("joint_noise_aware", SCHEME_9TAG, "mixed", silver_weighted=True,
+    Strategy("single_source", "gold", "gold_only", summary="BC5CDR train only, gold view (gold types)"),
+    Strategy("sequential", "gold+silver", "phases",
+             summary="phase 1 BC5CDR, phase 2 silver from phase 1's best model (gold+silver view)"),
+    Strategy("joint_uniform", "gold+silver", "mixed", summary="gold + silver shuffled together, silver weight 1"),
+    Strategy("joint_noise_aware", "gold+silver", "mixed", silver_weighted=True,
              summary="gold + silver shuffled together, silver examples weigh silver.weight"),
-    Strategy("joint_partial", SCHEME_9TAG, "mixed", partial_labels=True,
+    Strategy("joint_partial", "gold+silver", "mixed", partial_labels=True,
              summary="gold + silver shuffled together, O tokens only penalised against their source's types"),
 )
 

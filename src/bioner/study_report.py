@@ -143,9 +143,22 @@ def is_collapsed(metrics: dict[str, float]) -> bool:
 _TS_PREFIXES = tuple(t.removeprefix("test_") for t in TEST_SETS)
 
 
+def entity_types_by_test_set(exps: list[Experiment]) -> dict[str, list[str]]:
+    """Per test set, the entity types with per-entity metrics (`<ts>_f1_<Type>`) in any experiment, in the order
+    of the experiments' metrics.json (the evaluated types' order): a new type needs no change here."""
+    types: dict[str, dict[str, None]] = {ts: {} for ts in _TS_PREFIXES}
+    for e in exps:
+        for key in e.metrics or {}:
+            ts, sep, etype = key.partition("_f1_")
+            if sep and ts in types:
+                types[ts].setdefault(etype, None)
+    return {ts: list(t) for ts, t in types.items()}
+
+
 def build_report(exps: list[Experiment]) -> dict[str, Any]:
     groups = group_experiments(exps)
-    out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": []}
+    out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": [],
+                           "entity_types": entity_types_by_test_set([e for e in exps if e.error is None])}
     for g in groups:
         ok = [e for e in g.runs if e.error is None and e.metrics]
         for e in g.runs:
@@ -185,7 +198,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
              "Mean ± sample std (ddof=1) over seeds; strict IOB2 entity scores (seqeval). Entities with fewer "
              f"than {min_support} gold spans in a test set are N/A (the JSON keeps the values).", ""]
     for ts in _TS_PREFIXES:
-        types = TEST_SETS[f"test_{ts}"].annotated_types
+        types = report["entity_types"].get(ts, [])
         rows = [g for g in report["groups"] if f"{ts}_f1" in g["metrics"]]
         if not rows:
             continue

@@ -36,11 +36,13 @@ def load_training_corpora(s: Settings, data_dir: Path, silver_dir: Path | None) 
     """gold (BC5CDR train), validation (BC5CDR validation) and, if the strategy uses it, the silver subset,
     all in the strategy's label view."""
     field, label2id = s.scheme.field, s.scheme.label2id
-    gold = load_corpus(data_dir / DATA_FILES["train"], field, label2id)
-    val = load_corpus(data_dir / DATA_FILES["validation"], field, label2id)
+    space = "the run's types: sources.gold" + (" + sources.silver" if s.scheme.view == "gold+silver" else "")
+    gold = load_corpus(data_dir / DATA_FILES["train"], field, label2id, space=space)
+    val = load_corpus(data_dir / DATA_FILES["validation"], field, label2id, space=space)
     silver = None
     if s.uses_silver:
-        silver = load_silver(s.silver.ratio, silver_dir, data_dir, len(gold), s.silver.subset_seed)
+        silver = load_silver(s.silver.ratio, silver_dir, data_dir, len(gold), s.silver.subset_seed, label2id,
+                             space=space)
     return {"gold": gold, "validation": val, "silver": silver}
 
 
