@@ -277,6 +277,13 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
         "train.cpu_threads=0", "allowed: 'auto' or an integer >= 1"]),
     "cpu_threads_negative": (["-s", "train.cpu_threads=-4"], (), [
         "train.cpu_threads=-4", "allowed: 'auto' or an integer >= 1"]),
+    "type_name_not_a_label_fragment": (["-s", "sources.silver=[Virus, Cell-Line]"], (), [
+        "sources.silver=['Virus', 'Cell-Line']", "invalid type name(s) ['Cell-Line']",
+        "a letter followed by letters or digits"]),
+    "silver_type_clashes_with_gold": (["-s", "sources.silver=[Virus, disease]"], (), [
+        "sources.silver=['Virus', 'disease']", "['disease'] already gold type(s) (sources.gold = ['Chemical', "]),
+    "type_listed_twice": (["-s", "sources.silver=[Gene, Virus, Gene]"], (), [
+        "sources.silver=['Gene', 'Virus', 'Gene']", "type 'Gene' is listed twice"]),
     "unknown_key_typo": (["-s", "train.epoch=2"], (), [
         "train.epoch=2", "unknown key", "allowed keys here: epochs, batch_size"]),
     "missing_key_train_epochs": ([], ("train.epochs",), [

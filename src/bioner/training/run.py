@@ -102,7 +102,7 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
                                          build_guard=runtime.rank_zero_first)
     tokenizer = backbone.tokenizer
     data = build_datasets(s, corpora, tokenizer)
-    o_masks = label_masks(s.scheme, {GOLD: s.sources.gold, SILVER: s.sources.silver}) \
+    o_masks = label_masks(s.scheme, {GOLD: s.entity_types.gold, SILVER: s.entity_types.silver}) \
         if strategy.partial_labels else None
 
     # what makes runs with different process counts comparable (HF does not rescale the lr with world size)
