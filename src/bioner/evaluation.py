@@ -45,13 +45,14 @@ def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data
     annotated = spec.annotated_types(corpus.tags, model_types)
     if not annotated:
         log.warning("%s: %s holds no entity span in %r to score", test_set, path, spec.field)
-    missing = [t for t in annotated if t not in model_types.predicted]
-    if missing:
-        log.warning("%s: the model does not predict %s; their F1 will be 0", test_set, missing)
     # A model that predicts none of the test set's types (a gold-view model on the silver-type PubMed test)
     # cannot be scored on it: the result is still written (the pipeline's outputs are the same for every
     # strategy) but marked, and `bioner aggregate` leaves it out of metrics.json.
     applicable = spec.scorable(annotated, model_types)
+    missing = [t for t in annotated if t not in model_types.predicted]
+    if missing:
+        log.warning("%s: the model does not predict %s; %s", test_set, missing,
+                    "their F1 will be 0" if applicable else "not applicable (left out of metrics.json)")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     preds = [p.labels for p in tag_words(corpus.tokens, tokenizer, model, batch_size=batch_size, device=device)]
     scores = entity_scores(corpus.tags, preds, annotated)
