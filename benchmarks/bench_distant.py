@@ -41,7 +41,7 @@ from bioner.corpus import load_corpus  # noqa: E402
 from bioner.distant.labelling import relabel, score_labelling  # noqa: E402
 from bioner.distant.lexicon import MatchRules, fold, load_lexicon  # noqa: E402
 from bioner.distant.matcher import Matcher  # noqa: E402
-from bioner.labels import DATA_FILES, FIELD_9TAG  # noqa: E402
+from bioner.labels import DATA_FILES, FIELD_FULL  # noqa: E402
 
 DICTS = {"Virus": "dictionaries/viruses.txt", "Gene": "dictionaries/genes.txt"}
 AMBIGUOUS = ["ER", "RT", "CT", "PD"]
@@ -53,12 +53,12 @@ def _spans(tags: list[str]) -> set[tuple[str, int, int]]:
 
 def agreement(data: Path, rules: MatchRules) -> dict[str, Any]:
     """relabel() the silver corpus into a temp file (end to end, timed) and compare it with the shipped labels."""
-    silver = load_corpus(data / DATA_FILES["silver"], FIELD_9TAG)
+    silver = load_corpus(data / DATA_FILES["silver"], FIELD_FULL)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         report = relabel(data / DATA_FILES["silver"], Path(tmp) / "silver.jsonl", DICTS, rules=rules, base_dir=data)
         wall = time.perf_counter() - t0
-        ours_all = load_corpus(Path(tmp) / "silver.jsonl", FIELD_9TAG).tags
+        ours_all = load_corpus(Path(tmp) / "silver.jsonl", FIELD_FULL).tags
     agree: Counter[str] = Counter()
     only_shipped: Counter[str] = Counter()
     only_ours: Counter[str] = Counter()
@@ -171,7 +171,7 @@ def per_name_scan(matcher: Matcher, sentences: list[list[str]]) -> list[list[tup
 
 
 def speed(data: Path, rules: MatchRules, repeat: int, max_load: float) -> dict[str, Any]:
-    sentences = load_corpus(data / DATA_FILES["silver"], FIELD_9TAG).tokens
+    sentences = load_corpus(data / DATA_FILES["silver"], FIELD_FULL).tokens
     n_tok = sum(map(len, sentences))
     load0 = common.wait_for_quiet(max_load)
     t0 = time.perf_counter()
@@ -242,7 +242,7 @@ def child(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         if args.child == "corpus_only":
-            n = len(load_corpus(src, FIELD_9TAG))
+            n = len(load_corpus(src, FIELD_FULL))
             info: dict[str, Any] = {"sentences": n, "names": 0}
         else:
             dicts = {"Virus": str(data / DICTS["Virus"]), "Gene": args.child}

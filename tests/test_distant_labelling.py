@@ -12,12 +12,12 @@ from bioner.distant.errors import DistantError
 from bioner.distant.labelling import FIELD_IDS, label_corpus, score_labelling
 from bioner.distant.lexicon import MatchRules, load_lexicon
 from bioner.distant.matcher import Matcher
-from bioner.labels import FIELD_5TAG, FIELD_9TAG
+from bioner.labels import FIELD_FULL, FIELD_GOLD
 
 
 def _rec(tokens: str, gold: list[str] | None = None, old: list[str] | None = None, **extra) -> dict:
     toks = tokens.split()
-    return {"tokens": toks, FIELD_5TAG: gold or ["O"] * len(toks), FIELD_9TAG: old or ["O"] * len(toks), **extra}
+    return {"tokens": toks, FIELD_GOLD: gold or ["O"] * len(toks), FIELD_FULL: old or ["O"] * len(toks), **extra}
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -43,17 +43,17 @@ def test_relabel_silver(tmp_path: Path, matcher: Matcher) -> None:
     ])
     rep = label_corpus(src, tmp_path / "out.jsonl", matcher, report_path=tmp_path / "report.json")
     out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r[FIELD_9TAG] for r in out] == [
+    assert [r[FIELD_FULL] for r in out] == [
         ["B-Virus", "O", "B-Gene", "O", "O", "O"],  # the old labels are replaced, not merged
         ["O", "B-Gene", "I-Gene", "O", "B-Gene"],
         ["O", "O"],
         ["O", "O", "B-Gene", "O", "B-Gene"],  # "hiv": HIV (3 characters) is case-sensitive
     ]
-    assert [r[FIELD_5TAG] for r in out] == [["O"] * len(r["tokens"]) for r in out]
+    assert [r[FIELD_GOLD] for r in out] == [["O"] * len(r["tokens"]) for r in out]
     assert [r.get("pmid") for r in out] == ["1", "2", "3", None]  # other fields kept
     assert [r.get(FIELD_IDS) for r in out] == [[[2, 3, "Gene", "HGNC:1678"]], [[1, 3, "Gene", "HGNC:6091"]],
                                                None, [[2, 3, "Gene", "HGNC:1678"], [4, 5, "Gene", "HGNC:1678"]]]
-    assert load_corpus(tmp_path / "out.jsonl", FIELD_9TAG).tags == [r[FIELD_9TAG] for r in out]
+    assert load_corpus(tmp_path / "out.jsonl", FIELD_FULL).tags == [r[FIELD_FULL] for r in out]
 
     assert json.loads((tmp_path / "report.json").read_text()) == rep
     assert (rep["sentences"], rep["tokens"], rep["sentences_covered"]) == (4, 18, 3)
@@ -77,9 +77,9 @@ def test_only_gold_o_keeps_gold_spans(tmp_path: Path, matcher: Matcher) -> None:
     ])
     label_corpus(src, tmp_path / "out.jsonl", matcher, only_gold_o=True)
     rec = json.loads((tmp_path / "out.jsonl").read_text())
-    assert rec[FIELD_9TAG] == ["B-Disease", "O", "B-Chemical", "B-Gene"]  # "insulin receptor" would cut gold
+    assert rec[FIELD_FULL] == ["B-Disease", "O", "B-Chemical", "B-Gene"]  # "insulin receptor" would cut gold
     label_corpus(src, tmp_path / "all.jsonl", matcher)
-    assert json.loads((tmp_path / "all.jsonl").read_text())[FIELD_9TAG] == ["B-Virus", "B-Gene", "I-Gene", "B-Gene"]
+    assert json.loads((tmp_path / "all.jsonl").read_text())[FIELD_FULL] == ["B-Virus", "B-Gene", "I-Gene", "B-Gene"]
 
 
 def test_a_bad_corpus_writes_nothing(tmp_path: Path, matcher: Matcher) -> None:

@@ -73,12 +73,13 @@ def test_same_name_in_two_types_is_an_error() -> None:
 @pytest.mark.parametrize(("name", "message"), [
     ("Gene-X", "is not a valid label fragment"), ("1Gene", "is not a valid label fragment"),
     ("O", "is not a valid label fragment"), ("", "is not a valid label fragment"),
+    ("Cell_line", "is not a valid label fragment; allowed: a letter followed by letters or digits"),
     ("Disease", "clashes with the gold type 'Disease'"), ("chemical", "clashes with the gold type 'Chemical'"),
 ])
 def test_type_names(name: str, message: str) -> None:
     with pytest.raises(DistantError, match=rf"^distant.dictionaries: type {name!r} {message}"):
         check_type_name(name, ("Chemical", "Disease"))
-    check_type_name("Cell_line2", ("Chemical", "Disease"))
+    check_type_name("CellLine2", ("Chemical", "Disease"))  # the rule of docs/design.md s.3 (labels.TYPE_NAME)
 
 
 def test_param_errors() -> None:

@@ -12,7 +12,7 @@ from bioner import settings as S
 from bioner.cli import main
 from bioner.corpus import load_corpus
 from bioner.distant.stage import run_stage
-from bioner.labels import DATA_FILES, FIELD_5TAG, FIELD_9TAG
+from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
 from bioner.sample import DICTIONARIES, write_sample_corpus
 
 SIZES = {"train": 30, "validation": 10, "test_bc5cdr": 10, "silver": 60, "test_pubmed": 10}
@@ -48,7 +48,7 @@ def test_keep_copies_every_file_unchanged(raw: Path, tmp_path: Path) -> None:
                   report_path=tmp_path / "r.json")
     for rel in DATA_FILES.values():
         assert (tmp_path / "labelled" / rel).read_bytes() == (raw / rel).read_bytes()
-    silver = load_corpus(raw / DATA_FILES["silver"], FIELD_9TAG).tags
+    silver = load_corpus(raw / DATA_FILES["silver"], FIELD_FULL).tags
     assert m["relabelled"] == 0 and m["silver_spans_Gene"] == sum(t.count("B-Gene") for t in silver) > 0
     assert json.loads((tmp_path / "m.json").read_text()) == m
     assert json.loads((tmp_path / "r.json").read_text()) == {"mode": "keep", "files": {}}
@@ -62,12 +62,12 @@ def test_relabel_from_the_sample_dictionaries(raw: Path, tmp_path: Path) -> None
     for key in ("test_pubmed",):  # gold: never relabelled
         assert (lab / DATA_FILES[key]).read_bytes() == (raw / DATA_FILES[key]).read_bytes()
     for key in ("silver", "train", "validation", "test_bc5cdr"):
-        old5, new5 = (load_corpus(d / DATA_FILES[key], FIELD_5TAG).tags for d in (raw, lab))
+        old5, new5 = (load_corpus(d / DATA_FILES[key], FIELD_GOLD).tags for d in (raw, lab))
         assert old5 == new5  # the gold view is kept
-        new9 = load_corpus(lab / DATA_FILES[key], FIELD_9TAG)
+        new9 = load_corpus(lab / DATA_FILES[key], FIELD_FULL)
         for g, t in zip(new5, new9.tags, strict=True):  # gold spans copied, silver only on gold-O tokens
             assert all(x == y for x, y in zip(g, t, strict=True) if x != "O")
-    silver = load_corpus(lab / DATA_FILES["silver"], FIELD_9TAG)
+    silver = load_corpus(lab / DATA_FILES["silver"], FIELD_FULL)
     # every acronym of the sample's gene list is tagged now (the shipped noisy pass tagged 30 %)
     acr = [t for toks, tags in zip(silver.tokens, silver.tags, strict=True) for w, t in zip(toks, tags, strict=True)
            if w in ("PCR", "OR", "CT")]
@@ -106,8 +106,13 @@ BAD = [
      "distant.dictionaries.Gene='{raw}/nope.txt': dictionary file not found"),
     ("type clashes with gold", ["-s", "distant.dictionaries={Chemical: dictionaries/genes.txt}"],
      "distant.dictionaries: type(s) ['Chemical'] are gold types"),
-    ("type not in the label space", ["-s", "distant.dictionaries={Gene-X: dictionaries/genes.txt}"],
-     "type(s) ['Gene-X'] not in the label space"),
+    ("type not a valid type name", ["-s", "distant.dictionaries={Gene-X: dictionaries/genes.txt}"],
+     "distant.dictionaries={{'Gene-X': 'dictionaries/genes.txt'}}: invalid type name(s) ['Gene-X']; a type name is "
+     "a letter followed by letters or digits"),
+    ("dictionary types are not the silver types", ["-s", "distant.dictionaries={Virus: dictionaries/viruses.txt, "
+                                                         "Gene: dictionaries/genes.txt, Species: species.txt}"],
+     "distant.dictionaries types ['Virus', 'Gene', 'Species'] and sources.silver ['Virus', 'Gene'] disagree: no "
+     "sources.silver entry for ['Species']"),
     ("stop list naming nothing", ["-s", "distant.stop=[ZZZ1, ZZZ2]"],
      "distant.stop: the stop list names nothing in the dictionaries"),
     ("duplicate across types", ["-s", "distant.dictionaries={Virus: dictionaries/genes.txt, "
@@ -134,7 +139,8 @@ def test_cli_non_utf8_dictionary(raw: Path, params: Path, tmp_path: Path, capsys
     bad = tmp_path / "genes.txt"
     bad.write_bytes(b"CD4\nIL\xff6\n")
     rc, _, err = _cli(capsys, "distant", "--params", params, "-s", "distant.mode=relabel", "-s",
-                      f"distant.dictionaries={{Gene: {bad}}}", "--data_dir", raw, "--out", tmp_path / "lab",
+                      f"distant.dictionaries={{Gene: {bad}}}", "-s", "sources.silver=[Gene]", "--data_dir", raw,
+                      "--out", tmp_path / "lab",
                       "--metrics", tmp_path / "m.json", "--report", tmp_path / "r.json")
     assert rc == 2 and f"{bad}:2: not valid UTF-8" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["genes.txt"]

@@ -1,8 +1,9 @@
-"""A fifth entity type end to end with no code change (issue 16 s.3): a sample variant whose silver labels carry
-Species, `sources.silver: [Virus, Gene, Species]` -> train -> evaluate -> predict -> aggregate -> report.
+"""A fifth entity type end to end with no code change (issue 16 s.3): a sample variant with Species mentions and a
+species dictionary; `sources.silver: [Virus, Gene, Species]` and a `Species` dictionary -> distant (relabel) ->
+train -> evaluate -> predict -> aggregate -> report.
 
-Every command runs through the CLI in a directory without params.yaml (train: the schema defaults plus `-s`
-overrides; evaluate and predict read nothing but the checkpoint and their inputs)."""
+Every command runs through the CLI in a directory without params.yaml (distant, train: the schema defaults plus
+`-s` overrides; evaluate and predict read nothing but the checkpoint and their inputs)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ SMALL = ["--backbone", "tiny", "--epochs", "3", "-s", "train.max_length=64", "-s
          "-s", "tiny.vocab_size=1000", "-s", "tiny.hidden_size=64", "-s", "tiny.num_layers=1",
          "-s", "tiny.num_heads=2", "-s", "tiny.intermediate_size=128"]
 TYPES = "sources.silver=[Virus, Gene, Species]"
+DICTIONARIES = ("distant.dictionaries={Virus: dictionaries/viruses.txt, Gene: dictionaries/genes.txt, "
+                "Species: dictionaries/species.txt}")
 
 
 def _spans(tags: list[str], etype: str) -> set[tuple[int, int]]:
@@ -73,8 +76,16 @@ def test_a_fifth_type_end_to_end(variant: Path, tmp_path: Path, monkeypatch: pyt
                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "params.yaml").exists()
+    # -- distant: the silver labels of all three silver types recomputed from their dictionaries ----------------
+    relabel = ["-s", "distant.mode=relabel", "-s", DICTIONARIES, "-s", TYPES]
+    rc, out, err = _cli(capsys, "distant", *relabel, "--data_dir", str(variant), "--out", "labelled",
+                        "--metrics", "metrics/distant.json", "--report", "metrics/distant_report.json")
+    assert rc == 0, err
+    distant = json.loads((tmp_path / "metrics/distant.json").read_text())
+    assert distant["relabelled"] == 1 and distant["silver_spans_Species"] > 50 and distant["names_loaded_Species"] > 0
+    data = tmp_path / "labelled"
     # -- train: the label space follows the settings; Species takes ids 9 and 10 --------------------------------
-    rc, out, err = _cli(capsys, "train", *SMALL, "-s", TYPES, "--data_dir", str(variant), "--silver_dir", "none",
+    rc, out, err = _cli(capsys, "train", *SMALL, *relabel, "--data_dir", str(data), "--silver_dir", "none",
                         "--output_dir", "models", "--work_dir", "work", "--live_dir", "live")
     assert rc == 0, err
     config = json.loads((tmp_path / "models/best_model/config.json").read_text())
@@ -87,14 +98,14 @@ def test_a_fifth_type_end_to_end(variant: Path, tmp_path: Path, monkeypatch: pyt
         assert (tmp_path / f"live/plots/metrics/eval/{metric}_Species.tsv").is_file()
 
     # -- evaluate: the PubMed test scores the silver types it annotates, Species included ----------------------
-    rc, out, err = _cli(capsys, "evaluate", "--checkpoint", "models/best_model", "--data_dir", str(variant),
+    rc, out, err = _cli(capsys, "evaluate", "--checkpoint", "models/best_model", "--data_dir", str(data),
                         "--test_set", "test_bc5cdr", "--test_set", "test_pubmed", "--output_dir", "metrics")
     assert rc == 0, err
     pubmed = json.loads((tmp_path / "metrics/eval_test_pubmed.json").read_text())
     bc5cdr = json.loads((tmp_path / "metrics/eval_test_bc5cdr.json").read_text())
     assert pubmed["annotated_types"] == ["Virus", "Gene", "Species"] and pubmed["applicable"]
     assert bc5cdr["annotated_types"] == ["Chemical", "Disease"]  # Species is no gold type: never scored here
-    test_file = variant / DATA_FILES["test_pubmed"]
+    test_file = data / DATA_FILES["test_pubmed"]  # copied unchanged by distant: gold
     gold = [json.loads(line)[FIELD_FULL] for line in test_file.read_text().splitlines()]
     gold_species = [_spans(tags, "Species") for tags in gold]
     assert pubmed["per_entity"]["Species"]["support"] == sum(map(len, gold_species)) > 10
@@ -126,7 +137,7 @@ def test_a_fifth_type_end_to_end(variant: Path, tmp_path: Path, monkeypatch: pyt
     assert not any("Species" in k for k in metrics if k.startswith("bc5cdr"))
 
     # -- report: a Species column for the PubMed test, mean +- std over two seeds -------------------------------
-    params = S.load(None, [S.parse_override(TYPES)]).model_dump(mode="json")
+    params = S.load(None, [S.parse_override(o) for o in relabel[1::2]]).model_dump(mode="json")
     exps = [{"revs": [{"rev": f"r{seed}", "name": f"exp-{seed}", "error": None, "experiments": None, "data": {
         "params": {"params.yaml": {"data": {**params, "seed": seed}}},
         "metrics": {"metrics/metrics.json": {"data": metrics}}}}], "executor": None, "name": f"exp-{seed}"}

@@ -188,3 +188,24 @@ def test_entity_types_come_from_the_settings() -> None:
     assert (r["label_view"], r["label_scheme"], len(r["labels"])) == ("gold+silver", "11tag", 11)
     single = S.load(None, {"strategy": "single_source", "sources.silver": ["Virus", "Gene", "Species"]})
     assert single.scheme == SEED_TYPES.scheme("gold") and single.resolved()["resolved"]["label_view"] == "gold"
+
+
+def test_relabel_dictionaries_must_name_the_silver_types() -> None:
+    """With distant.mode=relabel the dictionaries produce the silver labels: same types as sources.silver."""
+    three = {"Virus": "v.txt", "Gene": "g.txt", "Species": "s.txt"}
+    with pytest.raises(S.SettingsError) as err:
+        S.load(None, {"distant.mode": "relabel", "distant.dictionaries": three})
+    assert str(err.value) == ("invalid settings: distant.dictionaries types ['Virus', 'Gene', 'Species'] and "
+                              "sources.silver ['Virus', 'Gene'] disagree: no sources.silver entry for ['Species']; "
+                              "list each silver type in both")
+    with pytest.raises(S.SettingsError, match=r"no dictionary for \['Species'\]"):
+        S.load(None, {"distant.mode": "relabel", "sources.silver": ["Virus", "Gene", "Species"]})
+    ok = S.load(None, {"distant.mode": "relabel", "distant.dictionaries": {**three, "Virus": "v.txt"},
+                       "sources.silver": ["Gene", "Species", "Virus"]})  # any order: ids follow sources.silver
+    assert ok.entity_types.silver == ("Gene", "Species", "Virus") and ok.scheme.labels[5] == "B-Gene"
+    # keep mode: the dictionaries are not the labels, no agreement needed; a gold type is refused in any mode
+    assert S.load(None, {"distant.dictionaries": three}).entity_types.silver == ("Virus", "Gene")
+    with pytest.raises(S.SettingsError, match=r"^invalid settings: distant.dictionaries: type\(s\) \['disease'\] "
+                                              r"are gold types"):
+        S.load(None, {"distant.dictionaries": {"disease": "d.txt"}})
+

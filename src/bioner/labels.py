@@ -27,7 +27,7 @@ VIEW_FIELDS: dict[str, str] = {"gold": FIELD_GOLD, "gold+silver": FIELD_FULL}
 #: and `dvc exp show` columns: a letter, then letters and digits only ('-', '_', '.', '/', spaces would be
 #: taken for separators by one of those).
 TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-TYPE_NAME_RULE = "a letter followed by letters or digits (e.g. Species, CellLine; not Cell-Line, Cell_Line)"
+TYPE_NAME_RULE = "a letter followed by letters or digits, not 'O' (e.g. Species, CellLine; not Cell-Line, Cell_Line)"
 
 #: Key of the checkpoint's config.json recording the run's entity types: {"gold": [...], "silver": [...]}.
 CONFIG_TYPES_KEY = "bioner_entity_types"
@@ -37,9 +37,14 @@ def _at(where: str) -> str:
     return f"{where}: " if where else ""
 
 
+def valid_type_name(name: object) -> bool:
+    """The type-name rule (TYPE_NAME_RULE)."""
+    return isinstance(name, str) and TYPE_NAME.fullmatch(name) is not None and name != "O"
+
+
 def check_type_names(names: Sequence[str], where: str = "") -> None:
     """ValueError unless every name is a valid type name and none repeats (ignoring case)."""
-    bad = [n for n in names if not isinstance(n, str) or not TYPE_NAME.fullmatch(n)]
+    bad = [n for n in names if not valid_type_name(n)]
     if bad:
         raise ValueError(f"{_at(where)}invalid type name(s) {bad}; a type name is {TYPE_NAME_RULE}")
     seen: dict[str, str] = {}
@@ -227,7 +232,7 @@ def entity_type(label: str) -> str | None:
 
 def valid_label(label: str) -> bool:
     """O, or B-/I- followed by a valid type name."""
-    return label == "O" or (label[:2] in ("B-", "I-") and TYPE_NAME.fullmatch(label[2:]) is not None)
+    return label == "O" or (label[:2] in ("B-", "I-") and valid_type_name(label[2:]))
 
 
 def restrict_to_types(tags: list[str], keep: tuple[str, ...]) -> list[str]:

@@ -25,7 +25,14 @@ from pydantic import (
 )
 
 from .errors import UserError
-from .labels import SEED_TYPES, EntityTypes, LabelScheme, check_silver_types, check_type_names
+from .labels import (
+    SEED_TYPES,
+    EntityTypes,
+    LabelScheme,
+    check_dictionary_types,
+    check_silver_types,
+    check_type_names,
+)
 from .settings_errors import format_validation_error, missing_keys_message
 from .strategies import STRATEGY_NAMES, Strategy, get
 
@@ -176,10 +183,7 @@ class DistantSettings(_Strict):
     @field_validator("dictionaries")
     @classmethod
     def _types(cls, v: dict[str, str]) -> dict[str, str]:
-        # until entity types are data (issue 16 s.3) a dictionary type must be one the 9-tag space has
-        bad = [t for t in v if t not in ENTITY_TYPES_9TAG]
-        if bad:
-            raise ValueError(f"type(s) {bad} not in the label space; allowed: {list(ENTITY_TYPES_9TAG)}")
+        check_type_names(list(v))  # the entity-type name rule (docs/design.md s.3)
         return v
 
     @model_validator(mode="after")
@@ -204,11 +208,15 @@ class Settings(_Strict):
     distant: DistantSettings = DistantSettings()
 
     @model_validator(mode="after")
-    def _distant_types_not_gold(self) -> Settings:
-        clash = [t for t in self.distant.dictionaries if t in self.sources.gold]
+    def _dictionary_types(self) -> Settings:
+        """A dictionary labels silver types: never a gold type, and with distant.mode=relabel exactly the silver
+        types of the run (`sources.silver`, whose order gives the label ids)."""
+        clash = [t for t in self.distant.dictionaries if t.lower() in {g.lower() for g in self.sources.gold}]
         if clash:
             raise ValueError(f"distant.dictionaries: type(s) {clash} are gold types (sources.gold = "
                              f"{list(self.sources.gold)}); a dictionary labels types the gold data does not annotate")
+        if self.distant.mode == "relabel":
+            check_dictionary_types(self.sources.silver, tuple(self.distant.dictionaries))
         return self
 
     # ---- derived -----------------------------------------------------------------------------------------
@@ -218,13 +226,9 @@ class Settings(_Strict):
 
     @property
     def entity_types(self) -> EntityTypes:
-        """The run's entity types: sources.gold, then the silver types (docs/design.md s.3).
-
-        The silver types are `sources.silver`. Hook for the distant stage (#16): once `distant:` is a settings
-        section, with `distant.mode=relabel` its dictionary types are the silver types, so a model validator calls
-        `labels.check_dictionary_types(self.sources.silver, tuple(self.distant.dictionaries))` (one-line error
-        when they disagree) and this stays the one place the types come from.
-        """
+        """The run's entity types: sources.gold, then the silver types (docs/design.md s.3), the one place they
+        come from. The silver types are `sources.silver`; with `distant.mode=relabel` they are the dictionaries'
+        types too, which `_dictionary_types` requires to be the same set (in sources.silver's order)."""
         return EntityTypes(self.sources.gold, self.sources.silver)
 
     @property

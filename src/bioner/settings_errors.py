@@ -60,8 +60,9 @@ def format_validation_error(err: ValidationError, root: type[BaseModel]) -> str:
         elif e["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
         by_key.setdefault(".".join(parts), (e.get("input"), []))[1].append(msg)
-    # the alternatives of a union (a number or 'auto') are joined with "or"
-    lines = [f"{key}={val!r}: {' or '.join(msgs)}" for key, (val, msgs) in by_key.items()]
+    # the alternatives of a union (a number or 'auto') are joined with "or"; a check across sections (no key of
+    # its own: the whole settings as its value) names its keys and values in its message
+    lines = [f"{key}={val!r}: {' or '.join(msgs)}" if key else " or ".join(msgs) for key, (val, msgs) in by_key.items()]
     return "invalid settings: " + "; ".join(lines)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..atomic import atomic_open, write_json
 from ..corpus import load_corpus
-from ..labels import ENTITY_TYPES_9TAG, FIELD_5TAG, FIELD_9TAG, LABEL2ID_5TAG
+from ..labels import FIELD_FULL, FIELD_GOLD, bio_label2id
 from ..metrics import entity_scores
 from .errors import DistantError
 from .lexicon import MatchRules, load_lexicon
@@ -35,14 +35,16 @@ def label_corpus(src: str | os.PathLike, dst: str | os.PathLike, matcher: Matche
     Records with a canonical id on a matched name get `distant_ids`. Returns the quality report (also
     written to `report_path` as JSON if given). Empty sentences are dropped (counted by the loader).
     """
-    corpus = load_corpus(src, FIELD_5TAG, LABEL2ID_5TAG, keep_extra=True)
+    gold_types = matcher.lexicon.gold_types  # the gold view may hold these only (any, if none were given)
+    corpus = load_corpus(src, FIELD_GOLD, bio_label2id(gold_types) if gold_types else None, keep_extra=True,
+                         space="the gold types: sources.gold" if gold_types else "")
     qc = QualityCounter(matcher)
     ids = {i: e for i, e in enumerate(matcher.entries) if e.name.canonical_id is not None}
     with atomic_open(dst) as fh:
         for toks, gold, extra in zip(corpus.tokens, corpus.tags, corpus.extra, strict=True):
             tags, spans = matcher.tags(toks, gold if only_gold_o else None)
             qc.add(len(toks), spans)
-            rec: dict[str, Any] = {"tokens": toks, FIELD_5TAG: gold, FIELD_9TAG: tags}
+            rec: dict[str, Any] = {"tokens": toks, FIELD_GOLD: gold, FIELD_FULL: tags}
             rec.update((k, v) for k, v in extra.items() if k != FIELD_IDS)
             if ids:
                 linked = [[i, j, ids[k].type, ids[k].name.canonical_id] for i, j, k in spans if k in ids]
@@ -57,7 +59,7 @@ def label_corpus(src: str | os.PathLike, dst: str | os.PathLike, matcher: Matche
 
 
 def score_labelling(gold_path: str | os.PathLike, matcher: Matcher, types: tuple[str, ...] | None = None,
-                    *, gold_field: str = FIELD_9TAG) -> dict[str, Any]:
+                    *, gold_field: str = FIELD_FULL) -> dict[str, Any]:
     """Strict span P/R/F1 per type of the dictionary labelling of `gold_path`'s tokens against its gold tags.
 
     `types` (default: every dictionary type) are the types the gold file annotates; others are ignored on
@@ -69,9 +71,7 @@ def score_labelling(gold_path: str | os.PathLike, matcher: Matcher, types: tuple
     if bad:
         raise DistantError(f"--types {','.join(types)}: {bad} not among the dictionary types; allowed: "
                            f"{', '.join(known)}")
-    space = list(dict.fromkeys((*ENTITY_TYPES_9TAG, *known)))
-    label2id = {label: i for i, label in enumerate(["O", *(f"{p}-{t}" for t in space for p in "BI")])}
-    gold = load_corpus(gold_path, gold_field, label2id)
+    gold = load_corpus(gold_path, gold_field)  # any well-formed types: only `types` are scored
     pred = [matcher.tags(toks)[0] for toks in gold.tokens]
     scores = entity_scores(gold.tags, pred, types)
     return scores | {"gold": str(Path(gold_path)), "gold_field": gold_field, "types": list(types),

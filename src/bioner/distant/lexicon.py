@@ -11,17 +11,14 @@ list none of whose entries names a dictionary name, a type left with no name.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ..labels import TYPE_NAME_RULE, valid_type_name
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
-
-#: A type becomes labels `B-<type>`/`I-<type>` and metric keys like `pubmed_f1_<type>`.
-TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def fold(token: str) -> str:
@@ -78,6 +75,7 @@ class Lexicon:
 
     types: dict[str, TypeLexicon]
     rules: MatchRules
+    gold_types: tuple[str, ...] = ()  # what the gold view of a corpus may hold (its label space; () = any type)
     stop_source: str | None = None
     stop_entries: int = 0
     stop_unused: list[str] = field(default_factory=list)
@@ -91,10 +89,11 @@ class Lexicon:
 
 
 def check_type_name(name: str, gold_types: Sequence[str], param: str = "distant.dictionaries") -> None:
-    """A dictionary type must be a valid label fragment and differ from every gold type."""
-    if not isinstance(name, str) or not TYPE_NAME.fullmatch(name) or name == "O":
-        raise DistantError(f"{param}: type {name!r} is not a valid label fragment; allowed: a letter, then "
-                           "letters, digits or _ (it becomes B-<type>/I-<type>), not 'O'")
+    """A dictionary type must be a valid type name (labels.TYPE_NAME_RULE: it becomes `B-<type>`/`I-<type>` and
+    metric keys like `pubmed_f1_<type>`) and differ from every gold type."""
+    if not valid_type_name(name):
+        raise DistantError(f"{param}: type {name!r} is not a valid label fragment; allowed: {TYPE_NAME_RULE} "
+                           "(it becomes B-<type>/I-<type>)")
     clash = [g for g in gold_types if g.casefold() == name.casefold()]
     if clash:
         raise DistantError(f"{param}: type {name!r} clashes with the gold type {clash[0]!r}; a dictionary "
@@ -178,7 +177,7 @@ def build_lexicon(dictionaries: Mapping[str, tuple[str, list[DictName]]], rules:
             raise DistantError(f"{source}: no {t} name is left after the rules ({reasons}). Fix: check the "
                                "dictionary, distant.max_tokens and the stop list")
         types[t] = lex
-    lexicon = Lexicon(types, rules)
+    lexicon = Lexicon(types, rules, tuple(gold_types))
     if stop is not None:
         lexicon.stop_source, lexicon.stop_entries = stop[0], len(stop[1])
         lexicon.stop_unused = [s.text for k, s in stop_keys.items() if k not in stop_used]

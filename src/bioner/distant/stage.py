@@ -18,7 +18,7 @@ from typing import Any
 
 from ..atomic import replace_dir, write_json
 from ..corpus import CorpusError, load_corpus
-from ..labels import DATA_FILES, FIELD_9TAG
+from ..labels import DATA_FILES, FIELD_FULL
 from ..settings import DistantSettings
 from .labelling import label_corpus
 from .lexicon import MatchRules, load_lexicon
@@ -33,7 +33,7 @@ def _span_counts(path: Path) -> tuple[Counter[str], Counter[str]]:
     """Spans and sentences covered per type in the 9-tag view of `path`."""
     spans: Counter[str] = Counter()
     covered: Counter[str] = Counter()
-    for tags in load_corpus(path, FIELD_9TAG).tags:
+    for tags in load_corpus(path, FIELD_FULL).tags:
         found = Counter(t[2:] for t in tags if t.startswith("B-"))
         spans.update(found)
         covered.update(found.keys())
