@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test lint study bench clean
+.PHONY: setup demo test lint study study-minilm study-distant bench clean
 
 $(BIN)/bioner: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,33 @@ study: setup
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1; done
 	$(BIN)/bioner grid --study ratios --ratios 1,2,4 --backbone tiny --prefix real- \
 		-S data.source=$(DATA) -S train.cpu_threads=1
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	$(BIN)/bioner report --all_commits
+
+# The pretrained-encoder study of docs/results.md (MiniLM, lr 5e-5, 3 epochs, silver 1:1, one torch thread per
+# experiment): single_source, sequential, joint_uniform, joint_noise_aware, joint_partial x seeds 42/1337/2024.
+# Several hours of CPU at -j 2; `bioner report --all_commits` then groups rows by backbone.
+MINILM_SEEDS ?= 42 1337 2024
+MINILM_STRATEGIES ?= joint_partial joint_uniform sequential joint_noise_aware single_source
+study-minilm: setup
+	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
+	for s in $(MINILM_SEEDS); do for st in $(MINILM_STRATEGIES); do \
+		$(BIN)/dvc exp run --queue -n mini-$$st-r1-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
+			-S silver.ratio=1 -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05; \
+	done; done
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	$(BIN)/bioner report --all_commits
+
+# The distant-supervision rule row of docs/results.md: the silver relabelled from DATA's dictionaries, with and
+# without the stop list of ambiguous acronyms, joint_partial, tiny, 3 seeds.
+study-distant: setup
+	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
+	for s in 42 1337 2024; do \
+		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-s$$s -S strategy=joint_partial -S backbone=tiny \
+			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel; \
+		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-s$$s -S strategy=joint_partial -S backbone=tiny \
+			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel \
+			-S 'distant.stop=[ER,RT,CT,PD]'; done
 	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
