@@ -59,13 +59,13 @@ study-minilm: setup
 	$(BIN)/bioner report --all_commits
 
 # The distant-supervision rule row of docs/results.md: the silver relabelled from DATA's dictionaries, with and
-# without the stop list of ambiguous acronyms, joint_partial, tiny, 3 seeds.
+# without the stop list of ambiguous acronyms, joint_partial, tiny, silver 1:1, 3 seeds.
 study-distant: setup
 	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
 	for s in 42 1337 2024; do \
-		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-s$$s -S strategy=joint_partial -S backbone=tiny \
+		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-r1-s$$s -S strategy=joint_partial -S backbone=tiny -S silver.ratio=1 \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel; \
-		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-s$$s -S strategy=joint_partial -S backbone=tiny \
+		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-r1-s$$s -S strategy=joint_partial -S backbone=tiny -S silver.ratio=1 \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel \
 			-S 'distant.stop=[ER,RT,CT,PD]'; done
 	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
