@@ -1,9 +1,23 @@
 """Shared fixtures: offline, single-threaded torch, one sample corpus and one tiny backbone per session, and a
-temporary git + DVC repository holding a copy of the working tree (`repo`)."""
+temporary git + DVC repository holding a copy of the working tree (`repo`).
+
+Tests never touch the user's files: Hugging Face and DVC get their own home, cache and config dirs under a
+session temp dir, every test runs in a temp working directory (dvclive looks for a DVC repo from there), and an
+audit hook fails any test that opens or changes a file of the user's Hugging Face home, DVC config or this
+repository's .dvc/ (`USER_FILES`).
+"""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 # Offline everywhere; one torch thread per test process (oversubscribed OpenMP threads are ~50x slower on
 # 2 cores when anything else runs). Set before torch/transformers/huggingface_hub are imported.
@@ -12,15 +26,63 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 
-import json  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+_HOME = Path.home()
+#: what a test must never open or change: the user's Hugging Face home (token, cache), DVC's user/site dirs
+#: and this checkout's DVC state
+USER_FILES = tuple(str(p) for p in {
+    Path(os.environ.get("HF_HOME") or _HOME / ".cache" / "huggingface").resolve(), _HOME / ".huggingface",
+    Path(os.environ.get("DVC_GLOBAL_CONFIG_DIR") or _HOME / ".config" / "dvc"), Path("/var/tmp/dvc"),
+    ROOT / ".dvc"})
+_ISOLATED = Path(tempfile.mkdtemp(prefix="bioner-tests-"))
+atexit.register(shutil.rmtree, _ISOLATED, ignore_errors=True)
+for _key in [k for k in os.environ if k.startswith(("HF_", "HUGGINGFACE_", "DVC_")) and k not in (
+        "HF_HUB_OFFLINE", "HF_DATASETS_DISABLE_PROGRESS_BARS")]:
+    del os.environ[_key]  # a token, cache or config location of the user's
+os.environ.update(HF_HOME=str(_ISOLATED / "hf-home"), DVC_GLOBAL_CONFIG_DIR=str(_ISOLATED / "dvc-global"),
+                  DVC_SYSTEM_CONFIG_DIR=str(_ISOLATED / "dvc-system"), DVC_SITE_CACHE_DIR=str(_ISOLATED / "dvc-site"),
+                  DVC_NO_ANALYTICS="1")
+
+#: (event, path) of every audited access to USER_FILES in this process (subprocesses inherit the environment)
+TOUCHED: list[tuple[str, str]] = []
+_EVENTS = {"open", "os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.listdir", "os.scandir", "shutil.rmtree",
+           "os.chmod", "os.truncate"}
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event not in _EVENTS or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
+        return
+    path = os.fsdecode(args[0])
+    full = os.path.normpath(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
+    if any(full == root or full.startswith(root + os.sep) for root in USER_FILES):
+        TOUCHED.append((event, full))
+
+
+sys.addaudithook(_audit)
 
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temp_cwd(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The session runs in a temp working directory (set up before any module fixture)."""
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(cwd)
+
+
+_checked = [0]  # TOUCHED entries already reported
+
+
+@pytest.fixture(autouse=True)
+def _no_user_files() -> object:
+    """Fail the test if it (or a fixture set up for it) touched the user's files."""
+    yield
+    touched, _checked[0] = TOUCHED[_checked[0]:], len(TOUCHED)
+    if touched:
+        pytest.fail(f"the test touched the user's files: {sorted(set(touched))[:5]}")
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +124,6 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Pa
 
 # ---------------------------------------------------------------------------------------------------------------
 # a temporary repository for the DVC workflow tests (test_pipeline, test_report_e2e)
-ROOT = Path(__file__).resolve().parents[1]
 #: A run of seconds on one CPU thread (the settings every experiment of the test shares).
 SMALL = {
     "train": {"epochs": 1, "max_length": 64, "cpu_threads": 1, "phase2": {"epochs": 1}},

@@ -217,7 +217,7 @@ def test_predict_jsonl_keeps_fields_and_ids(keyword_ckpt: Path, tmp_path: Path) 
     out = tmp_path / "out.jsonl"
     assert main(["predict", "--checkpoint", str(keyword_ckpt), "--input", str(inp), "--output", str(out)]) == 0
     rows = read_jsonl(out)
-    assert [r["sentence_id"] for r in rows] == ["17", "1", "s3", "3"]
+    assert [r["sentence_id"] for r in rows] == ["17", "1", "s3", "3", "4"]  # the blank last line: one row too
     assert rows[0]["pmid"] == "123" and rows[0]["id"] == 17
     p = rows[0]["predictions"]
     assert [(x["entity"], x["type"], x["start_token"], x["end_token"]) for x in p] == [
@@ -225,6 +225,7 @@ def test_predict_jsonl_keeps_fields_and_ids(keyword_ckpt: Path, tmp_path: Path) 
     assert p[0]["score"] == pytest.approx(KEYWORD_SCORE, abs=1e-4)
     assert rows[1]["predictions"] == [] and rows[2]["predictions"] == []
     assert rows[3]["predictions"][0]["end_token"] == 1  # entity at the last token
+    assert rows[4] == {"sentence_id": "4", "tokens": [], "predictions": []}
     assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temp file left
 
 
@@ -233,15 +234,16 @@ def test_predict_text_mode(keyword_ckpt: Path, tmp_path: Path) -> None:
     inp.write_text("SARS-CoV-2 and  HIV-1 in ACE2 cells.\n\nIL-6 was given with cisplatin\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     res = predict_file(keyword_ckpt, inp, out, progress=False)
-    assert res["format"] == "text" and res["sentences"] == 2
+    assert res["format"] == "text" and res["sentences"] == 3  # one per line, the blank one included
     rows = read_jsonl(out)
     assert rows[0]["tokens"] == ["SARS-CoV-2", "and", "HIV-1", "in", "ACE2", "cells", "."]
     assert rows[0]["text"] == "SARS-CoV-2 and  HIV-1 in ACE2 cells."
     assert [(x["entity"], x["type"], x["start_token"]) for x in rows[0]["predictions"]] == [
         ("SARS-CoV-2", "Virus", 0), ("HIV-1", "Virus", 2), ("ACE2", "Gene", 4)]
-    assert rows[1]["sentence_id"] == "2"  # the line index: blank lines are skipped, not renumbered
+    assert rows[1] == {"sentence_id": "1", "tokens": [], "predictions": [], "text": ""}  # the blank line
+    assert rows[2]["sentence_id"] == "2"  # the line index
     # "IL-6": I-Gene at the start of a span is repaired to B-Gene
-    assert [(x["entity"], x["type"]) for x in rows[1]["predictions"]] == [("IL-6", "Gene"), ("cisplatin", "Chemical")]
+    assert [(x["entity"], x["type"]) for x in rows[2]["predictions"]] == [("IL-6", "Gene"), ("cisplatin", "Chemical")]
 
 
 def test_format_detection(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import http.server
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -52,6 +53,14 @@ def one_error_line(err: str, cmd: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"bioner {cmd}: error: "), err
     return lines[0]
+
+
+def last_error_line(err: str, cmd: str) -> str:
+    """A subprocess's stderr: log lines (warnings about the data), then exactly one error line; return it."""
+    lines = err.strip().splitlines()
+    assert lines and lines[-1].startswith(f"bioner {cmd}: error: "), err
+    assert all(re.match(r"\d\d:\d\d:\d\d (INFO|WARNING) ", line) for line in lines[:-1]), err
+    return lines[-1]
 
 
 def files_under(root: Path) -> dict[str, str]:
@@ -676,21 +685,78 @@ def evals(trained: dict) -> Path:
 
 
 def _atomic_cases() -> list[tuple[str, str, str]]:
-    """(command, output file or dir that fails to be renamed into place, how it fails)."""
+    """(command, output file or dir that fails to be written, how it fails)."""
     return [
         ("evaluate", "eval_test_bc5cdr.json", "replace"),
         ("evaluate", "eval_test_bc5cdr.json", "json_dump"),
+        ("evaluate", "eval_test_bc5cdr.json", "fsync"),
         ("predict", "predictions.jsonl", "replace"),
+        ("predict", "predictions.jsonl", "fsync"),
         ("aggregate", "metrics.json", "replace"),
         ("aggregate", "metrics.json", "json_dump"),
+        ("aggregate", "metrics.json", "fsync"),
         ("aggregate", "config_snapshot.yaml", "replace"),
         ("aggregate", "scaling_point.json", "replace"),
         ("silver", "silver_2.jsonl", "replace"),
+        ("silver", "silver_1.jsonl", "fsync"),
         ("silver", "stats.json", "json_dump"),
         ("train", "config_snapshot.yaml", "replace"),
         ("train", "best_model", "replace"),
+        ("train", "best_model", "fsync"),
+        ("train", "best_model", "safetensors"),
         ("fetch", "raw", "replace"),
+        ("fetch", "raw", "fsync"),
     ]
+
+
+def _stage_argv(command: str, sandbox: Path, trained: dict, evals: Path) -> list[str | Path]:
+    """A command line of `command` whose outputs all go under sandbox/out. For train, out/ starts as a copy of
+    the trained run's outputs (the previous version); the other commands' previous version is a first run."""
+    out = sandbox / "out"
+    if command == "evaluate":
+        return _evaluate_argv(sandbox, trained["model"], trained["raw"])
+    if command == "predict":
+        return _predict_argv(sandbox, trained["model"], trained["raw"])
+    if command == "aggregate":
+        shutil.copytree(evals, out / "metrics")
+        return ["aggregate", "--model_dir", trained["models"], "--metrics_dir", out / "metrics",
+                "--plots_dir", out / "plots"]
+    if command == "silver":
+        return ["silver", "--data_dir", trained["raw"], "--out", out]
+    if command == "train":
+        shutil.copytree(trained["models"], out)
+        return ["train", "--strategy", "single_source", "--backbone", trained["backbone"], "--epochs", "1",
+                "--seed", "3", "--data_dir", trained["raw"], "--output_dir", out, "--work_dir", sandbox / "work",
+                "--silver_dir", sandbox / "none"]
+    return ["fetch", "--source", "sample", "--dest", out / "raw"]
+
+
+def _fail_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills up under every atomically written file: its fsync fails as a full disk reports it."""
+
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+SAFETENSORS_FULL_DISK = ('Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: "No space '
+                         'left on device" })')  # what safetensors raises on a full disk
+
+
+def _fail_safetensors(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Writing model weights into a path containing `where` fails as safetensors reports a full disk."""
+    import transformers.modeling_utils
+    from safetensors import SafetensorError
+
+    real = transformers.modeling_utils.safe_save_file
+
+    def save(tensors: object, filename: str, *a: object, **k: object) -> None:
+        if where in str(filename):
+            raise SafetensorError(SAFETENSORS_FULL_DISK)
+        real(tensors, filename, *a, **k)
+
+    monkeypatch.setattr(transformers.modeling_utils, "safe_save_file", save)
 
 
 @pytest.mark.parametrize(("command", "target", "how"), _atomic_cases())
@@ -698,25 +764,10 @@ def test_failed_write_keeps_old_output_and_leaves_no_temp(command: str, target: 
                                                           trained: dict, evals: Path, small_sample_dir: Path,
                                                           capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """A write that fails mid-way (disk full) leaves the previous output byte-identical and no temp file."""
+    """A write that fails mid-way (disk full) is one line naming the output (never the temp file) and the cause;
+    the previous output stays byte-identical and no temp file is left."""
     out = sandbox / "out"
-    if command == "evaluate":
-        argv = _evaluate_argv(sandbox, trained["model"], trained["raw"])
-    elif command == "predict":
-        argv = _predict_argv(sandbox, trained["model"], trained["raw"])
-    elif command == "aggregate":
-        shutil.copytree(evals, out / "metrics")
-        argv = ["aggregate", "--model_dir", trained["models"], "--metrics_dir", out / "metrics",
-                "--plots_dir", out / "plots"]
-    elif command == "silver":
-        argv = ["silver", "--data_dir", trained["raw"], "--out", out]
-    elif command == "train":
-        shutil.copytree(trained["models"], out)  # the previous run's outputs
-        argv = ["train", "--strategy", "single_source", "--backbone", trained["backbone"], "--epochs", "1",
-                "--seed", "3", "--data_dir", trained["raw"], "--output_dir", out, "--work_dir", sandbox / "work",
-                "--silver_dir", sandbox / "none"]
-    else:
-        argv = ["fetch", "--source", "sample", "--dest", out / "raw"]
+    argv = _stage_argv(command, sandbox, trained, evals)
     # the previous version of every output this command writes: run it once for real (train: copied above)
     if command != "train":
         assert run_cli(capsys, *argv)[0] == 0
@@ -726,13 +777,19 @@ def test_failed_write_keeps_old_output_and_leaves_no_temp(command: str, target: 
 
     if how == "replace":
         _fail_replace_onto(monkeypatch, target)
+    elif how == "fsync":
+        _fail_fsync(monkeypatch)
+    elif how == "safetensors":
+        _fail_safetensors(monkeypatch, f".{target}.tmp")
     else:
         _fail_json_dump_midway(monkeypatch)
     rc, _, err = run_cli(capsys, *argv)
 
     assert rc == 2
     msg = one_error_line(err, command)
-    assert "No space left on device (simulated)" in msg
+    cause = "No space left on device" + ("" if how == "safetensors" else " (simulated)")
+    assert msg == (f"bioner {command}: error: {target_path}: cannot write it ({cause}); the previous version is "
+                   "unchanged. Fix: free space on that filesystem (or write elsewhere) and run again")
     after = files_under(out)
     rel = str(target_path.relative_to(out))
     old = {k: v for k, v in before.items() if k == rel or k.startswith(f"{rel}/")}
@@ -769,3 +826,401 @@ def test_every_write_in_src_goes_through_atomic() -> None:
                                             and call.args[0].id in atomic_handles):
                 offenders.append(f"{where}: savefig() not into an atomic_open handle")
     assert not offenders, offenders
+
+
+# ============================================================ 7. round two (issue 18): modes, full disk, leftovers
+@pytest.fixture
+def umask_027() -> Iterator[None]:
+    old = os.umask(0o027)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _modes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize(("command", "target"), [
+    ("evaluate", "eval_test_bc5cdr.json"), ("predict", "predictions.jsonl"), ("silver", "silver_1.jsonl"),
+    ("aggregate", "config_snapshot.yaml"), ("fetch", "raw"), ("train", "best_model")])
+def test_outputs_get_umask_modes_and_keep_an_existing_mode(command: str, target: str, sandbox: Path, trained: dict,
+                                                          evals: Path, umask_027: None,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """New outputs get the mode a plain open()/mkdir() gives (umask 027: files 0640, dirs 0750), never 0600;
+    rewriting an output keeps the mode it has."""
+    out = sandbox / "out"
+    argv = _stage_argv(command, sandbox, trained, evals)
+    if command == "train":  # the copied previous outputs carry the copier's modes: start from nothing
+        shutil.rmtree(out)
+    elif command == "aggregate":
+        for p in out.rglob("*"):
+            p.chmod(0o750 if p.is_dir() else 0o640)
+    assert run_cli(capsys, *argv)[0] == 0
+    modes = _modes(out)
+    written = {k: m for k, m in modes.items() if not k.startswith("metrics/eval_")}  # aggregate's inputs
+    assert written and all(m == (0o750 if (out / k).is_dir() else 0o640) for k, m in written.items()), written
+
+    (target_path,) = list(out.rglob(target))
+    kept = 0o705 if target_path.is_dir() else 0o604
+    target_path.chmod(kept)
+    assert run_cli(capsys, *argv)[0] == 0
+    assert target_path.stat().st_mode & 0o777 == kept
+
+
+def test_stale_temp_of_a_killed_predict_is_removed_by_the_next_run(sandbox: Path, trained: dict,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """kill -9 while predict writes: its temp file stays (the output is intact); the next predict to the same
+    output removes it and says so. A temp of a live process (another predict writing right now) or of another
+    host is never removed."""
+    big = sandbox / "big.jsonl"
+    rows = (trained["raw"] / DATA_FILES["test_bc5cdr"]).read_text(encoding="utf-8")
+    big.write_text(rows * 400, encoding="utf-8")  # 16k sentences: tagging takes a while
+    output = sandbox / "out" / "predictions.jsonl"
+    argv = ["predict", "--checkpoint", str(trained["model"]), "--input", str(big), "--output", str(output)]
+    proc = subprocess.Popen([sys.executable, "-m", "bioner.cli", *argv], cwd=sandbox,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not list(output.parent.glob(".predictions.jsonl.tmp*")):
+            assert proc.poll() is None and time.time() < deadline, "predict never started writing"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    (killed,) = output.parent.glob(".predictions.jsonl.tmp*")
+    assert f"-{proc.pid}-" in killed.name  # the owner is in the name
+    assert not output.exists()
+    live_owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        from bioner.atomic import HOST
+
+        busy = output.with_name(f".predictions.jsonl.tmp-{HOST}-{live_owner.pid}-0a1b2c3d")
+        busy.write_text("another process is writing this")
+        remote = output.with_name(".predictions.jsonl.tmp-otherhost-12345-0a1b2c3d")
+        remote.write_text("a process on another machine sharing this disk")
+        caplog.set_level(logging.WARNING)
+        rc, _, err = run_cli(capsys, "predict", "--checkpoint", trained["model"], "--input",
+                             trained["raw"] / DATA_FILES["test_bc5cdr"], "--output", output)
+        assert rc == 0, err
+        assert not killed.exists()
+        assert f"removed {killed}, a temp file left by process {proc.pid} (no longer running) while writing " \
+               f"{output}" in caplog.messages
+        assert busy.exists() and remote.exists()
+        assert any(m.startswith(f"{remote}: temp file of process 12345 on host otherhost") for m in caplog.messages)
+        assert len(output.read_text().splitlines()) == 40
+    finally:
+        live_owner.kill()
+        live_owner.wait()
+
+
+def _unshare_available() -> bool:
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+_FULL_DISK = """
+set -e
+mount -t tmpfs -o size="$SIZE" tmpfs "$MNT"
+cp -a "$PREV"/. "$MNT"/
+dd if=/dev/zero of="$MNT/.filler" bs=4k 2>/dev/null || true
+set +e
+"$@" 2>"$ERR" >/dev/null
+echo $? >"$RC"
+rm -f "$MNT/.filler"
+cp -a "$MNT"/. "$AFTER"/
+"""
+
+
+@pytest.mark.skipif(not _unshare_available(), reason="needs unprivileged user+mount namespaces (unshare -rm)")
+@pytest.mark.parametrize(("command", "target"), [  # predict writes like evaluate (atomic_open): injected above
+    ("evaluate", "eval_test_bc5cdr.json"), ("silver", "silver_1.jsonl"), ("fetch", "raw"), ("train", "best_model")])
+def test_really_full_disk(command: str, target: str, sandbox: Path, trained: dict, evals: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The same on a real full filesystem (a tmpfs holding the previous output, then filled up): one line
+    naming the output and 'No space left on device', exit 2, the previous output byte-identical, no temp."""
+    argv = _stage_argv(command, sandbox, trained, evals)
+    if command != "train":
+        assert run_cli(capsys, *argv)[0] == 0
+    prev, after, mnt = sandbox / "out", sandbox / "after", sandbox / "mnt"
+    after.mkdir()
+    mnt.mkdir()
+    if command == "train":  # just the model: the tmpfs is small
+        for p in prev.iterdir():
+            if p.name != "best_model":
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+    argv = [str(a).replace(str(prev), str(mnt)) for a in argv]
+    size = sum(p.stat().st_size for p in prev.rglob("*") if p.is_file()) + 2**20  # holds the old output
+    env = dict(os.environ, MNT=str(mnt), PREV=str(prev), AFTER=str(after), ERR=str(sandbox / "err"),
+               RC=str(sandbox / "rc"), SIZE=str(size))
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", _FULL_DISK, "sh", sys.executable, "-m", "bioner.cli",
+                           *argv], cwd=sandbox, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    err = (sandbox / "err").read_text()
+    assert (sandbox / "rc").read_text().strip() == "2", err
+    msg = last_error_line(err, command)
+    (target_path,) = [p for p in prev.rglob(target)]
+    dest = mnt / target_path.relative_to(prev)
+    assert msg.startswith(f"bioner {command}: error: {dest}: cannot write it (No space left on device); the "
+                          "previous version is unchanged. Fix: free space"), msg
+    assert files_under(after) == files_under(prev)  # byte for byte, nothing added (no temp), nothing lost
+
+
+# ===================================================== 8. round two: wrong answers, tracebacks, input contracts
+#: (command, flag, value, the allowed values named in the message)
+NUMERIC_FLAG_CASES = [
+    ("predict", "--batch_size", "-1", "an integer >= 1"),  # used to tag nothing and exit 0
+    ("predict", "--batch_size", "0", "an integer >= 1"),
+    ("predict", "--batch_size", "many", "an integer >= 1"),
+    ("predict", "--max_length", "2", "an integer >= 3 (sub-tokens per window, special tokens included)"),
+    ("predict", "--max_length", "-5", "an integer >= 3 (sub-tokens per window, special tokens included)"),
+    ("evaluate", "--batch_size", "-1", "an integer >= 1"),  # used to report F1 0.0000 and exit 0
+    ("evaluate", "--batch_size", "0", "an integer >= 1"),
+    ("report", "--min_support", "-1", "an integer >= 0"),
+    ("grid", "--jobs", "0", "an integer >= 1"),
+]
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "allowed"), NUMERIC_FLAG_CASES,
+                         ids=[f"{c}{f}={v}" for c, f, v, _ in NUMERIC_FLAG_CASES])
+def test_numeric_flags_are_validated(command: str, flag: str, value: str, allowed: str, sandbox: Path,
+                                     trained: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every numeric flag: a bad value is one line naming the flag, the value and what is allowed, exit 2,
+    before any work (nothing written)."""
+    base = {"predict": _predict_argv(sandbox, trained["model"], trained["raw"]),
+            "evaluate": _evaluate_argv(sandbox, trained["model"], trained["raw"]),
+            "report": ["report", "--out_dir", sandbox / "out"], "grid": ["grid", "--dry_run"]}[command]
+    before = files_under(sandbox)
+    rc, out, err = run_cli(capsys, *base, flag, value)
+    assert rc == 2 and not out
+    shown = repr(value) if not value.lstrip("-").isdigit() else value
+    assert one_error_line(err, command) == (f"bioner {command}: error: argument {'-j/' if flag == '--jobs' else ''}"
+                                            f"{flag}: {shown} is not allowed; allowed: {allowed} "
+                                            f"(see bioner {command} --help)")
+    assert files_under(sandbox) == before
+
+
+def test_window_too_small_for_the_model_is_a_message(trained: dict) -> None:
+    """A window length the CLI allows but a model with more special tokens cannot use: one line, no traceback."""
+    from bioner.inference import WindowError, tag_words
+    from bioner.modeling import load_checkpoint
+
+    tok, model = load_checkpoint(trained["model"])
+    with pytest.raises(WindowError) as exc:
+        list(tag_words([["aspirin"]], tok, model, max_length=2))
+    assert str(exc.value) == "max_length=2: leaves no room for words after the model's 2 special tokens; " \
+                             "allowed: >= 3 for this model"
+
+
+_EVIL_PICKLE = b"cos\nsystem\n(S'echo pwned > PWNED'\ntR."  # os.system(...) when unpickled
+
+
+@pytest.mark.parametrize("case", ["corrupt_pickle", "code_in_pickle", "corrupt_safetensors",
+                                  "truncated_safetensors", "broken_config", "file_as_checkpoint", "missing"])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_unloadable_checkpoint_is_one_line(command: str, case: str, sandbox: Path, trained: dict, pickle_model: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A checkpoint that cannot be loaded is one line naming it and the cause (no traceback), exit 2, no output,
+    and nothing in a pickle ever runs."""
+    ckpt = sandbox / "ckpt"
+    shutil.copytree(trained["model"], ckpt)
+    weights = ckpt / "model.safetensors"
+    extra: list[str] = []
+    if case in ("corrupt_pickle", "code_in_pickle"):
+        weights.unlink()
+        real = (pickle_model / "pytorch_model.bin").read_bytes()
+        (ckpt / "pytorch_model.bin").write_bytes(real[: len(real) // 2] if case == "corrupt_pickle" else _EVIL_PICKLE)
+        extra = ["--allow_pickle"]
+    elif case == "corrupt_safetensors":
+        weights.write_bytes(os.urandom(2000))
+    elif case == "truncated_safetensors":
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    elif case == "broken_config":
+        (ckpt / "config.json").write_text("{")
+    elif case == "file_as_checkpoint":
+        shutil.rmtree(ckpt)
+        ckpt.write_text("not a model")
+    else:
+        shutil.rmtree(ckpt)
+    argv = (_evaluate_argv if command == "evaluate" else _predict_argv)(sandbox, ckpt, trained["raw"])
+    rc, _, err = run_cli(capsys, *argv, *extra)
+    assert rc == 2
+    msg = one_error_line(err, command)
+    expected = {
+        "corrupt_pickle": f"{ckpt}: cannot load the checkpoint (RuntimeError: PytorchStreamReader failed reading",
+        "code_in_pickle": f"{ckpt}: refused to load its pickle weights: they hold objects other than tensors, "
+                          "which could run code (nothing was run)",
+        "corrupt_safetensors": f"{ckpt}: cannot load the checkpoint (SafetensorError: Error while deserializing "
+                               "header",
+        "truncated_safetensors": f"{ckpt}: cannot load the checkpoint (SafetensorError: Error while deserializing "
+                                 "header",
+        "broken_config": f"{ckpt}: cannot load the checkpoint (OSError: It looks like the config file at "
+                         f"'{ckpt / 'config.json'}' is not a valid JSON file.)",
+        "file_as_checkpoint": f"{ckpt}: is a file, not a checkpoint directory. Fix: pass the directory `bioner "
+                              "train` wrote (e.g. models/best_model)",
+        "missing": f"{ckpt}: checkpoint directory not found. Fix: pass",
+    }[case]
+    assert msg.startswith(f"bioner {command}: error: {expected}"), msg
+    assert not (sandbox / "out").exists() and not (sandbox / "PWNED").exists()
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_directory_where_a_data_file_belongs(command: str, sandbox: Path, small_sample_dir: Path, trained: dict,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory in place of a data file is named as such (it used to say "file not found")."""
+    raw = copy_data(small_sample_dir, sandbox / "raw")
+    target_key, argv = COMMANDS[command]
+    target = raw / DATA_FILES[target_key]
+    target.unlink()
+    target.mkdir()
+    before = files_under(sandbox)
+    rc, _, err = run_cli(capsys, *argv(sandbox, raw, trained))
+    assert rc == 2
+    assert one_error_line(err, argv(sandbox, raw, trained)[0]).endswith(
+        f"error: {target}: is a directory, not a JSONL file. Fix: check --data_dir (it holds the layout "
+        "bc5cdr/*.jsonl, pubmed/*.jsonl) or re-run `bioner fetch`")
+    assert files_under(sandbox) == before
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "silver", "fetch", "aggregate"])
+@pytest.mark.parametrize("where", ["under_a_file", "a_directory"])
+def test_bad_output_path_fails_first_in_one_line(command: str, where: str, sandbox: Path, trained: dict,
+                                                 evals: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An output path under a regular file (`/etc/hostname/x`) or a file output that is a directory: one line
+    naming the output and why, exit 2, before the model is loaded or any data read."""
+    import bioner.modeling
+
+    blocker = sandbox / "blocker"
+    blocker.write_text("a file")
+
+    def loaded(*_a: object, **_k: object) -> None:
+        raise AssertionError("the model was loaded although the output cannot be written")
+
+    monkeypatch.setattr(bioner.modeling, "load_checkpoint", loaded)
+    file_output = command in ("predict", "evaluate")
+    if where == "under_a_file":
+        dest = blocker / "sub" / ("out.jsonl" if file_output else "dir")
+        reason = f"{blocker} is a file, not a directory); nothing was written"
+    elif file_output:
+        dest = sandbox / "a_dir"
+        dest.mkdir()
+        reason = "it is a directory; give a file name)"
+    else:
+        dest = blocker
+        reason = "it is a file, not a directory)"
+    argv: list[str | Path] = {
+        "predict": ["predict", "--checkpoint", trained["model"], "--input", trained["raw"] / DATA_FILES["test_bc5cdr"],
+                    "--output", dest],
+        "evaluate": ["evaluate", "--checkpoint", trained["model"], "--test_set", "test_bc5cdr", "--data_dir",
+                     trained["raw"], "--output", dest],
+        "silver": ["silver", "--data_dir", trained["raw"], "--out", dest],
+        "fetch": ["fetch", "--source", "sample", "--dest", dest],
+        "aggregate": ["aggregate", "--model_dir", trained["models"], "--metrics_dir", evals, "--plots_dir", dest],
+    }[command]
+    before = files_under(sandbox)
+    rc, _, err = run_cli(capsys, *argv)
+    assert rc == 2
+    assert one_error_line(err, command) == f"bioner {command}: error: {dest}: cannot write it ({reason}"
+    assert files_under(sandbox) == before and not temp_debris(sandbox)
+
+
+def _all_one_label(model_dir: Path, dest: Path, label: str) -> Path:
+    """A copy of a checkpoint whose classifier says `label` for every sub-token, [UNK] included."""
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(model_dir, dest)
+    cfg = json.loads((dest / "config.json").read_text())
+    weights = load_file(str(dest / "model.safetensors"))
+    weights["classifier.weight"].zero_()
+    weights["classifier.bias"].fill_(-10.0)
+    weights["classifier.bias"][cfg["label2id"][label]] = 10.0
+    save_file(weights, str(dest / "model.safetensors"), metadata={"format": "pt"})
+    return dest
+
+
+def test_whitespace_tokens_are_never_part_of_a_span(sandbox: Path, trained: dict,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """A model that tags every word B-Chemical: whitespace-only tokens still get O (not shown to the model),
+    and their count is logged; token indices keep pointing into the input's tokens."""
+    model = _all_one_label(trained["model"], sandbox / "all_chem", "B-Chemical")
+    inp = sandbox / "in.jsonl"
+    inp.write_text(json.dumps({"tokens": ["aspirin", "\t", "", "ulcers", " "]}) + "\n", encoding="utf-8")
+    caplog.set_level(logging.WARNING)
+    rc, _, err = run_cli(capsys, "predict", "--checkpoint", model, "--input", inp, "--output", sandbox / "o.jsonl")
+    assert rc == 0, err
+    (row,) = [json.loads(line) for line in (sandbox / "o.jsonl").read_text().splitlines()]
+    assert row["tokens"] == ["aspirin", "\t", "", "ulcers", " "]
+    assert [(p["entity"], p["start_token"], p["end_token"]) for p in row["predictions"]] == [
+        ("aspirin", 0, 0), ("ulcers", 3, 3)]
+    assert f"{inp}: 3 whitespace-only token(s) tagged O (a token needs a visible character to be part of an " \
+           "entity)" in caplog.messages
+
+
+def test_whitespace_tokens_in_data_are_dropped_with_a_count(tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """Training/test data: whitespace-only tokens are dropped with their tags and counted; a B- tag on one
+    leaves its I- continuation to the IOB2 repair (counted too); a sentence of blanks only is skipped."""
+    from bioner.corpus import load_corpus
+
+    path = tmp_path / "d.jsonl"
+    recs = [{"tokens": ["IL-6", "\t", "levels"], "decoded_tags": ["O", "B-Chemical", "O"]},
+            {"tokens": [" ", "aspirin", "dose"], "decoded_tags": ["B-Chemical", "I-Chemical", "O"]},
+            {"tokens": ["\t", ""], "decoded_tags": ["O", "O"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    caplog.set_level(logging.WARNING)
+    c = load_corpus(path, "decoded_tags")
+    assert c.tokens == [["IL-6", "levels"], ["aspirin", "dose"]]
+    assert c.tags == [["O", "O"], ["B-Chemical", "O"]]
+    assert (c.dropped_blank, c.repaired, c.skipped_empty) == (4, 1, 1)
+    assert f"{path}: dropped 4 whitespace-only token(s) with their tags (a token needs a visible character)" \
+        in caplog.messages
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_predict_writes_one_line_per_input_line(fmt: str, sandbox: Path, trained: dict,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """One line out per line in, blank lines included (no tokens, no predictions), so output line N answers
+    input line N; sentence_id stays the 0-based line number."""
+    lines = ["aspirin causes ulcers", "", "   ", "IL-6 levels", "\t"]
+    if fmt == "jsonl":
+        lines = [json.dumps({"tokens": ln.split()}) if ln.strip() else ln for ln in lines]
+    inp = sandbox / f"in.{'txt' if fmt == 'text' else 'jsonl'}"
+    inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rc, out, err = run_cli(capsys, "predict", "--checkpoint", trained["model"], "--input", inp,
+                           "--output", sandbox / "o.jsonl")
+    assert rc == 0, err
+    rows = [json.loads(line) for line in (sandbox / "o.jsonl").read_text().splitlines()]
+    assert len(rows) == len(lines)
+    assert [r["sentence_id"] for r in rows] == [str(i) for i in range(len(lines))]
+    for i in (1, 2, 4):
+        assert rows[i]["tokens"] == [] and rows[i]["predictions"] == []
+        assert rows[i].get("text") == (lines[i] if fmt == "text" else None)
+    assert rows[3]["tokens"] == ["IL-6", "levels"]
+
+
+def test_tests_never_touch_the_users_files() -> None:
+    """The code paths that read the Hugging Face token and open a DVC repo, run in a test: they must find the
+    session's own HF_HOME and no DVC repo (conftest isolates both; its audit hook records any access to the
+    user's files)."""
+    import conftest
+    from bioner import modeling
+    from bioner.modeling import BackboneError
+    from bioner.training.callbacks import open_live
+
+    start = len(conftest.TOUCHED)
+    with pytest.raises(BackboneError):
+        modeling.load_tokenizer("no-such-org/no-such-model-xyz")  # looks for a token and the Hub cache
+    live = open_live(Path("live"))  # dvclive looks for a DVC repo from the working directory
+    live.end()
+    assert conftest.TOUCHED[start:] == []
+    assert not os.environ["HF_HOME"].startswith(str(Path.home()))
+    assert Path.cwd() != conftest.ROOT and conftest.ROOT not in Path.cwd().parents

@@ -1,38 +1,318 @@
-"""Atomic file writes: write to a temp file in the same directory, then rename.
+"""Atomic outputs: write to a temp path beside the destination, then rename it into place.
 
-A crash never leaves a half-written output, and a reader never sees one.
+A crash never leaves a half-written output, and a reader never sees one. Around that:
+
+- **Modes.** A new file or directory gets the mode a plain `open()` / `mkdir()` would give it (0666 / 0777
+  minus the umask); overwriting keeps the existing file's mode. (`tempfile.mkstemp` would make every output
+  0600, unreadable to a teammate or a web server.)
+- **Errors.** A failed write (full disk, read-only filesystem, no permission, a file where a directory should
+  be) raises `OutputError`: one line naming the destination, not the temp path, and the cause; the previous
+  output is untouched and no temp file or newly created empty directory is left.
+- **Leftovers.** Temp names carry their owner, `.<name>.tmp-<host>-<pid>-<random>`. A process killed while
+  writing (`kill -9`) leaves its temp behind; the next write to the same destination removes it if its owner
+  is gone, and never touches one whose owner still runs (another process may be writing it right now).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
+log = logging.getLogger(__name__)
+
+#: this machine in temp names: a pid means nothing on another host that shares the filesystem
+HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0]) or "host"
+
+
+class OutputError(OSError):
+    """An output that could not be written; the message names the destination and the cause (one line)."""
+
+    def __init__(self, dest: str | os.PathLike, cause: BaseException | str, existed: bool | None = None) -> None:
+        self.dest = Path(dest)
+        self.cause = cause
+        code = getattr(cause, "errno", None)
+        reason = describe(cause)
+        msg = f"{self.dest}: cannot write it ({reason})"
+        if existed is not None:
+            msg += "; the previous version is unchanged" if existed else "; nothing was written"
+        if code in (errno.ENOSPC, errno.EDQUOT) or "No space left" in reason:
+            msg += ". Fix: free space on that filesystem (or write elsewhere) and run again"
+        elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+            msg += ". Fix: choose a writable location"
+        super().__init__(code, msg)
+
+    def __str__(self) -> str:
+        return self.strerror or ""
+
+
+def describe(err: BaseException | str) -> str:
+    """A short cause: the OS error text, or the message inside a Rust I/O error (safetensors)."""
+    if isinstance(err, str):
+        return err
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    m = re.search(r'message: "([^"]+)"', text)  # SafetensorError: ... IoError(Os { code: 28, ... message: "..." })
+    return m.group(1) if m else text
+
+
+# ------------------------------------------------------------------------------------------- temp names
+def temp_name(dest: Path) -> Path:
+    """A fresh temp path beside `dest` that names this process as its owner."""
+    return dest.with_name(f".{dest.name}.tmp-{HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _owner(dest: Path, entry: Path) -> tuple[str, int] | None:
+    """(host, pid) encoded in a temp path of `dest`, or None if `entry` is not one."""
+    rest = entry.name.removeprefix(f".{dest.name}.tmp")
+    if rest == entry.name:
+        return None
+    if rest.isdigit():  # `.name.tmp<pid>`: the temp model dirs of earlier versions
+        return HOST, int(rest)
+    parts = rest[1:].rsplit("-", 2) if rest.startswith("-") else []
+    if len(parts) == 3 and parts[1].isdigit():
+        return parts[0], int(parts[1])
+    return None
+
+
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` running on this machine?"""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def clean_stale(dest: str | os.PathLike) -> list[Path]:
+    """Remove the temp files/dirs of `dest` whose owner process is gone; return what was removed.
+
+    A temp of a live process (this one included) is left alone; one from another host is only reported,
+    since its owner cannot be checked from here.
+    """
+    dest = Path(dest)
+    removed: list[Path] = []
+    try:
+        entries = list(dest.parent.glob(f".{glob_escape(dest.name)}.tmp*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        owner = _owner(dest, entry)
+        if owner is None:
+            continue
+        host, pid = owner
+        if host != HOST:
+            log.warning("%s: temp file of process %d on host %s left beside %s; not removed (cannot check "
+                        "that host's processes from here)", entry, pid, host, dest)
+            continue
+        if pid_alive(pid):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except FileNotFoundError:
+            continue  # another process cleaned it first
+        except OSError as err:
+            log.warning("%s: stale temp file (process %d is gone) could not be removed: %s", entry, pid,
+                        describe(err))
+            continue
+        log.warning("removed %s, a temp file left by process %d (no longer running) while writing %s",
+                    entry, pid, dest)
+        removed.append(entry)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+# ------------------------------------------------------------------------------------------- directories
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not os.path.lexists(p):
+        if p.parent == p:
+            break
+        p = p.parent
+    return p
+
+
+def make_parents(dest: Path) -> list[Path]:
+    """Create `dest`'s parent directories; return those created (outermost first) so a failure can remove
+    them again. A file in the way is an OutputError naming it."""
+    parent = dest.parent
+    base = _nearest_existing(parent)
+    if not base.is_dir():
+        raise OutputError(dest, f"{base} is a file, not a directory", existed=False)
+    missing = [p for p in [parent, *parent.parents] if p != base and base in p.parents][::-1]
+    created = []
+    try:
+        for p in missing:
+            os.mkdir(p)  # mode 0777 minus the umask, like mkdir(1)
+            created.append(p)
+    except FileExistsError:
+        pass  # made by another process meanwhile: fine
+    except OSError as err:
+        remove_empty(created)
+        raise OutputError(dest, err, existed=False) from None
+    return created
+
+
+def remove_empty(dirs: list[Path]) -> None:
+    """rmdir each of `dirs` (innermost first) that is still empty."""
+    for d in reversed(dirs):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+
+
+def check_writable(dest: str | os.PathLike, kind: str = "file") -> None:
+    """Raise OutputError now if `dest` (a file or a directory) cannot be written, before any long work.
+
+    Probes by creating (and removing) a directory where `dest`'s contents would go: permission bits alone
+    mislead (root, ACLs, read-only mounts).
+    """
+    dest = Path(dest)
+    if dest.exists():
+        if kind == "file" and dest.is_dir():
+            raise OutputError(dest, "it is a directory; give a file name")
+        if kind == "dir" and not dest.is_dir():
+            raise OutputError(dest, "it is a file, not a directory")
+    where = dest if kind == "dir" and dest.is_dir() else _nearest_existing(dest.parent)
+    if not where.is_dir():
+        raise OutputError(dest, f"{where} is a file, not a directory", existed=False)
+    probe = where / f".{dest.name}.tmp-{HOST}-{os.getpid()}-probe{secrets.token_hex(2)}"
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as err:
+        raise OutputError(dest, err, existed=dest.exists()) from None
+
+
+def _existing_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux's /proc allows (os.umask can only set it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def plain_modes(root: str | os.PathLike) -> None:
+    """Give everything under `root` the mode a plain open()/mkdir() gives: library writers differ
+    (safetensors always writes 0600)."""
+    mask = current_umask()
+    for p in Path(root).rglob("*"):
+        if not p.is_symlink():
+            os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+
+
+def temp_dir(dest: str | os.PathLike) -> Path:
+    """Create and return a temp directory beside `dest` (owner in its name; stale ones of `dest` removed)."""
+    dest = Path(dest)
+    make_parents(dest)
+    clean_stale(dest)
+    tmp = temp_name(dest)
+    try:
+        os.mkdir(tmp)  # 0777 minus the umask (tempfile.mkdtemp would give 0700)
+    except OSError as err:
+        raise OutputError(dest, err, existed=dest.exists()) from None
+    return tmp
+
+
+@contextlib.contextmanager
+def filling(tmp: Path, dest: Path, existed: bool, also: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Errors while writing the temp directory `tmp` of `dest` become OutputErrors naming `dest`.
+
+    OSErrors that name no file or a file inside `tmp` count (and those of `also`, e.g. safetensors' Rust
+    I/O errors); an error about another path (an input that could not be read) passes through.
+    """
+    try:
+        yield
+    except (OSError, *also) as err:
+        if isinstance(err, OutputError):
+            inside, cause = tmp == err.dest or tmp in err.dest.parents, err.cause
+        elif isinstance(err, OSError):
+            named = [Path(f) for f in (err.filename, getattr(err, "filename2", None)) if f]
+            inside, cause = not named or any(tmp == f or tmp in f.parents for f in named), err
+        else:
+            inside, cause = True, err
+        if not inside:
+            raise
+        raise OutputError(dest, cause, existed=existed) from None
+
+
+# ------------------------------------------------------------------------------------------- files
+def _is_write_error(err: BaseException, tmp: Path, dest: Path) -> bool:
+    """An OSError of writing the temp file (it names no file, or ours), not of something the body read."""
+    return isinstance(err, OSError) and not isinstance(err, OutputError) and \
+        err.filename in (None, str(tmp), str(dest))
+
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temp file beside `path`; on success rename it onto `path`, on error delete it."""
+    """Open a temp file beside `path`; on success rename it onto `path`, on error delete it.
+
+    Write errors come out as OutputError naming `path`. Stale temps of `path` left by dead processes are
+    removed first.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    existed = path.exists()
+    if path.is_dir():
+        raise OutputError(path, "it is a directory; give a file name")
+    created = make_parents(path)
+    clean_stale(path)
+    tmp = temp_name(path)
     try:
-        with open(tmp, mode, encoding=None if "b" in mode else encoding) as fh:
+        # O_EXCL with mode 0666: the kernel applies the umask, as for a plain open()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as err:
+        remove_empty(created)
+        raise OutputError(path, err, existed=existed) from None
+    try:
+        old_mode = _existing_mode(path)
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)  # overwriting keeps the file's mode
+        with open(fd, mode, encoding=None if "b" in mode else encoding) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as err:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        remove_empty(created)
+        if _is_write_error(err, tmp, path):
+            raise OutputError(path, err, existed=existed) from None
         raise
 
 
@@ -52,20 +332,29 @@ def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:
 
     Two renames (Linux has no portable atomic directory exchange): old -> .old, src -> dst. If the second
     fails the old one is put back; only a kill in the microseconds between them leaves dst missing (with
-    `.<name>.old` beside it).
+    `.<name>.old` beside it). An existing `dst` keeps its mode. Errors are OutputError naming `dst`.
     """
     src, dst = Path(src), Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    existed = dst.is_dir()
+    make_parents(dst)
     old = dst.with_name(f".{dst.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if dst.exists():
-        os.replace(dst, old)
     try:
-        os.replace(src, dst)
-    except BaseException:
-        if old.exists() and not dst.exists():
-            os.replace(old, dst)  # put the previous version back: a failed swap changes nothing
-        raise
+        old_mode = _existing_mode(dst)
+        if old_mode is not None:
+            os.chmod(src, old_mode)
+        if old.exists():
+            shutil.rmtree(old)
+        if dst.exists():
+            os.replace(dst, old)
+        try:
+            os.replace(src, dst)
+        except BaseException:
+            if old.exists() and not dst.exists():
+                os.replace(old, dst)  # put the previous version back: a failed swap changes nothing
+            raise
+    except OSError as err:
+        if isinstance(err, OutputError):
+            raise
+        raise OutputError(dst, err, existed=existed) from None
     if old.exists():
-        shutil.rmtree(old)
+        shutil.rmtree(old, ignore_errors=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import settings as S
-from .cli_args import FLAG_ALIASES, build_parser
+from .atomic import check_writable
+from .cli_args import FLAG_ALIASES, UsageError, build_parser
 from .errors import UserError
 from .grid import CONFIGS, config_name, config_overrides
 
@@ -40,6 +41,7 @@ def cmd_fetch(args: argparse.Namespace) -> None:
     from .sources import fetch
 
     s = load_settings(args)
+    check_writable(args.dest, "dir")
     manifest = fetch(s.data.source, Path(args.dest), repo=s.data.repo, revision=s.data.revision,
                      sample_seed=s.data.sample_seed)
     n = len(manifest.get("files", {}))
@@ -50,6 +52,7 @@ def cmd_silver(args: argparse.Namespace) -> None:
     from .silver import write_subsets
 
     s = load_settings(args)
+    check_writable(args.out, "dir")
     stats = write_subsets(args.data_dir, args.out, s.silver.subset_seed, s.entity_types)
     for r, st in stats["subsets"].items():
         print(f"silver ratio {r:>4}: {st['sentences']:>7} sentences  spans {st['spans']}")
@@ -137,13 +140,16 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if args.output and len(test_sets) > 1:
         raise UserError(f"--output names one file but {len(test_sets)} test sets were given; "
                         "use --output_dir to write eval_<test_set>.json for each")
+    outputs = [args.output or (Path(args.output_dir) / f"eval_{ts}.json" if args.output_dir else None)
+               for ts in test_sets]
+    for out in filter(None, outputs):  # a bad output path fails now, not after loading and tagging
+        check_writable(out)
     from .evaluation import evaluate
     from .modeling import load_checkpoint
 
     # several test sets in one process, one checkpoint load: the torch import is paid once (docs/benchmarks.md s.6)
     load = functools.cache(functools.partial(load_checkpoint, args.checkpoint, allow_pickle=args.allow_pickle))
-    for ts in test_sets:
-        out = args.output or (Path(args.output_dir) / f"eval_{ts}.json" if args.output_dir else None)
+    for ts, out in zip(test_sets, outputs, strict=True):
         res = evaluate(args.checkpoint, ts, data_dir=args.data_dir, output=out, batch_size=args.batch_size,
                        device=args.device, load=load)
         print_scores(res)
@@ -152,6 +158,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
+    check_writable(args.output)  # before loading the model and tagging the whole input
     from .prediction import predict_file
 
     res = predict_file(args.checkpoint, args.input, args.output, fmt=args.format, tokenizer=args.tokenizer,
@@ -165,6 +172,8 @@ def cmd_predict(args: argparse.Namespace) -> None:
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from .run_metrics import write_run_metrics
 
+    for d in (args.metrics_dir, args.plots_dir):
+        check_writable(d, "dir")
     metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir)
     for key, value in metrics.items():
         print(f"  {key:<20} {value:.4f}")
@@ -236,7 +245,11 @@ COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant, "t
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(list(CONFIGS), __doc__).parse_args(argv)
+    try:
+        args = build_parser(list(CONFIGS), __doc__).parse_args(argv)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        return 2
     args.params_given = "--params" in argv
     args.argv = argv  # `train` re-runs this command line under torchrun when train.launcher=torchrun
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -3,9 +3,50 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
+from .errors import UserError
 from .settings import BACKBONE_ALIASES, STRATEGIES
+
+
+class UsageError(UserError):
+    """A command line argparse rejects (unknown flag, bad value): one line like every other error, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (`bioner CMD: error: ...`) instead of a usage block + message."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+#: Every numeric flag that is not a setting, with what it allows: checked when the command line is parsed,
+#: before any work (`--batch_size -1` used to tag nothing and exit 0). The flags that set a setting
+#: (FLAG_ALIASES: train's --epochs, --batch_size, ...) are validated by the settings schema like `-s key=value`.
+NUMERIC_FLAGS: dict[str, tuple[type, int, str]] = {
+    "batch_size": (int, 1, "an integer >= 1"),
+    "max_length": (int, 3, "an integer >= 3 (sub-tokens per window, special tokens included)"),
+    "min_support": (int, 0, "an integer >= 0"),
+    "jobs": (int, 1, "an integer >= 1"),
+}
+
+
+def numeric(flag: str) -> Callable[[str], int | float]:
+    """argparse `type` for `--flag`: its NUMERIC_FLAGS kind and lower bound; else one line naming the value."""
+    kind, low, allowed = NUMERIC_FLAGS[flag]
+
+    def parse(raw: str) -> int | float:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not allowed; allowed: {allowed}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{raw} is not allowed; allowed: {allowed}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 #: The seed-style shortcut flags of `bioner train` / `fetch`: flag -> (settings key, argparse options). Each is
 #: a thin alias of `-s KEY=VALUE`; applied after --config and before every -s.
@@ -34,7 +75,7 @@ def _add_params(p: argparse.ArgumentParser, *aliases: str, hidden: tuple[str, ..
 
 def build_parser(configs: list[str], doc: str | None = None) -> argparse.ArgumentParser:
     """The parser; each subcommand's name is `args.cmd`. `configs`: the names `--config` accepts."""
-    ap = argparse.ArgumentParser(prog="bioner", description=doc)
+    ap = _Parser(prog="bioner", description=doc)
     ap.add_argument("-v", "--verbose", action="store_true")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -75,7 +116,7 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--data_dir", default="data/raw")
     p.add_argument("--output", help="JSON file to write (one test set)")
     p.add_argument("--output_dir", help="write <dir>/eval_<test_set>.json for each test set")
-    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--batch_size", type=numeric("batch_size"), default=64)
     p.add_argument("--device", default=None)
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
 
@@ -86,8 +127,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--format", choices=["jsonl", "text"], help="default: from the extension / first line")
     p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
                    help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation")
-    p.add_argument("--batch_size", type=int, default=64)
-    p.add_argument("--max_length", type=int, default=None,
+    p.add_argument("--batch_size", type=numeric("batch_size"), default=64)
+    p.add_argument("--max_length", type=numeric("max_length"), default=None,
                    help="sub-tokens per window (default: the model's limit); longer sentences are windowed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
@@ -102,7 +143,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--out_dir", default="metrics")
     p.add_argument("--plots_dir", default="plots")
     p.add_argument("--all_commits", action="store_true", help="include experiments of every commit")
-    p.add_argument("--min_support", type=int, default=10, help="entities with fewer gold spans: N/A in Markdown")
+    p.add_argument("--min_support", type=numeric("min_support"), default=10,
+                   help="entities with fewer gold spans: N/A in Markdown")
 
     p = sub.add_parser("grid", help="queue the study (configs x seeds, ratios x seeds) as DVC experiments")
     p.add_argument("--study", choices=["all", "configs", "ratios"], default="all")
@@ -115,7 +157,7 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--set", "-S", action="append", metavar="KEY=VALUE", help="extra -S for every experiment")
     p.add_argument("--dry_run", action="store_true")
     p.add_argument("--run", action="store_true", help="start the queue and wait for it")
-    p.add_argument("-j", "--jobs", type=int, default=1)
+    p.add_argument("-j", "--jobs", type=numeric("jobs"), default=1)
 
     p = sub.add_parser("demo", help="offline end-to-end demo on the synthetic sample with the tiny backbone")
     p.add_argument("--workdir", default="scratch/demo")

@@ -7,6 +7,7 @@ Errors are `file:line: problem. Fix: ...`. The validated records are handed to `
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,19 @@ class Corpus:
     extra: list[dict[str, Any]] = field(default_factory=list)
     repaired: int = 0  # I-X without B-X/I-X before it, rewritten to B-X
     skipped_empty: int = 0
+    dropped_blank: int = 0  # whitespace-only tokens dropped with their tags
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+
+def is_blank(token: str) -> bool:
+    """A token with no visible character ("", " ", "\\t", ...): never part of an entity span."""
+    return not token or token.isspace()
+
+
+def has_blank(tokens: Sequence[str]) -> bool:
+    return "" in tokens or any(map(str.isspace, tokens))  # map: a C loop, no per-token Python frame
 
 
 def repair_iob2(tags: list[str]) -> tuple[list[str], int]:
@@ -70,11 +81,15 @@ def load_corpus(
     `field` is the label view to read (`decoded_tags` or `decoded_tags_pseudo_final`). With `label2id` its labels
     must lie in that label space (a run's: `space` names where it comes from, for the error); without, any
     well-formed label is accepted (O, B-T, I-T with T a valid type name: the file says which types it holds).
-    Empty sentences are skipped and counted; invalid IOB2 is repaired and counted (both logged as warnings).
+    Empty sentences are skipped and counted; whitespace-only tokens are dropped with their tags and counted;
+    invalid IOB2 is repaired (after the drop) and counted (all logged as warnings).
     """
     path = Path(path)
     if field not in (FIELD_GOLD, FIELD_FULL):
         raise CorpusError(f"unknown label field {field!r}; use {FIELD_GOLD!r} or {FIELD_FULL!r}")
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a directory, not a JSONL file. Fix: check --data_dir (it holds the "
+                          "layout bc5cdr/*.jsonl, pubmed/*.jsonl) or re-run `bioner fetch`")
     if not path.is_file():
         raise CorpusError(f"{path}: file not found. Fix: run `bioner fetch` (or `dvc repro fetch`) first, "
                           "or check data.source")
@@ -109,6 +124,11 @@ def load_corpus(
                 where = f" ({space})" if space else ""
                 raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}{where}",
                             f"use only {sorted(allowed)}")
+            if has_blank(toks):  # e.g. a tab token: the model would tag its [UNK] as part of an entity
+                keep = [i for i, t in enumerate(toks) if not is_blank(t)]
+                corpus.dropped_blank += len(toks) - len(keep)
+                toks, tags = [toks[i] for i in keep], [tags[i] for i in keep]
+                tagset = set(tags)
             if not toks:
                 corpus.skipped_empty += 1
                 continue
@@ -122,6 +142,9 @@ def load_corpus(
     if not corpus.tokens:
         what = "is empty" if path.stat().st_size == 0 else "has no non-empty sentence"
         raise CorpusError(f"{path}:1: file {what}. Fix: re-run `bioner fetch`, or check the file's source")
+    if corpus.dropped_blank:
+        log.warning("%s: dropped %d whitespace-only token(s) with their tags (a token needs a visible character)",
+                    path, corpus.dropped_blank)
     if corpus.repaired:
         log.warning("%s: repaired %d invalid IOB2 tag(s) (I-X without B-X -> B-X)", path, corpus.repaired)
     if corpus.skipped_empty:

@@ -20,14 +20,22 @@ spans and measures the speed-up.
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
+from .corpus import has_blank, is_blank
+from .errors import UserError
+
 #: Sentences read, sorted and tagged together (bounds memory; larger = less padding).
 DEFAULT_CHUNK_SIZE = 4096
+
+
+class WindowError(UserError, ValueError):
+    """A window length too small for the model (one line; the CLI exits 2)."""
 
 
 @dataclass
@@ -94,9 +102,11 @@ class _Encoder:
         first = wids.index(0)
         self.prefix = probe["input_ids"][:first]
         self.suffix = probe["input_ids"][first + 1:]
-        self.budget = limit - len(self.prefix) - len(self.suffix)
+        n_special = len(self.prefix) + len(self.suffix)
+        self.budget = limit - n_special
         if self.budget < 1:
-            raise ValueError(f"max length {limit} leaves no room for words after the special tokens")
+            raise WindowError(f"max_length={limit}: leaves no room for words after the model's {n_special} "
+                              f"special tokens; allowed: >= {n_special + 1} for this model")
 
     @staticmethod
     def _starts(word_ids: list[int | None], n: int) -> list[int]:
@@ -154,7 +164,46 @@ def tag_words(
     """Yield one WordPrediction per sentence, in input order, reading `sentences` lazily `chunk_size` at a time.
 
     `max_length` caps the positions per forward pass (default: the model's and tokenizer's limit).
+
+    Whitespace-only words ("", a tab) are not shown to the model: they are labelled O with score 1.0, so they
+    never join a span, and the other words are tagged as if they were absent.
     """
+    shapes: deque[tuple[int, list[int]] | None] = deque()  # (words, indices of the visible ones) or None: all
+
+    def visible() -> Iterator[Sequence[str]]:
+        for words in sentences:
+            if has_blank(words):
+                keep = [i for i, w in enumerate(words) if not is_blank(w)]
+                shapes.append((len(words), keep))
+                yield [words[i] for i in keep]
+            else:
+                shapes.append(None)
+                yield words
+
+    for pred in _tag_visible(visible(), tokenizer, model, batch_size=batch_size, max_length=max_length,
+                             device=device, chunk_size=chunk_size):
+        shape = shapes.popleft()
+        if shape is None:
+            yield pred
+            continue
+        n, keep = shape
+        labels, scores = ["O"] * n, [1.0] * n
+        for j, i in enumerate(keep):
+            labels[i], scores[i] = pred.labels[j], pred.scores[j]
+        yield WordPrediction(labels, scores)
+
+
+def _tag_visible(
+    sentences: Iterable[Sequence[str]],
+    tokenizer: PreTrainedTokenizerFast,
+    model: PreTrainedModel,
+    *,
+    batch_size: int = 64,
+    max_length: int | None = None,
+    device: str | torch.device | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[WordPrediction]:
+    """tag_words for sentences without whitespace-only words."""
     id2label = {int(k): v for k, v in model.config.id2label.items()}
     encoder = _Encoder(tokenizer, max_positions(tokenizer, model, max_length))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

@@ -2,7 +2,8 @@
 
 Hand-written rather than `datasets.load_dataset("json")`: that loader reports schema problems as Arrow cast
 errors without a line number. Lines are split on b"\\n" only (a JSON string may hold U+2028), a UTF-8
-byte-order mark on the first line is accepted, blank lines are skipped.
+byte-order mark on the first line is accepted, blank lines are skipped (kept on request: predict answers
+every line).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ def line_error(cls: type[UserError], path: Path, line: int, problem: str, fix: s
     return cls(f"{path}:{line}: {problem}. Fix: {fix}")
 
 
-def text_lines(fh: IO[bytes], path: Path, error: type[UserError]) -> Iterator[tuple[int, str, int]]:
-    """(line number, decoded line, bytes read so far) for every non-blank line of a binary file."""
+def text_lines(fh: IO[bytes], path: Path, error: type[UserError], keep_blank: bool = False,
+               ) -> Iterator[tuple[int, str, int]]:
+    """(line number, decoded line, bytes read so far) for every non-blank line of a binary file (every line with
+    `keep_blank`)."""
     consumed = 0
     for lineno, raw in enumerate(fh, start=1):
         consumed += len(raw)
@@ -32,7 +35,7 @@ def text_lines(fh: IO[bytes], path: Path, error: type[UserError]) -> Iterator[tu
                              "re-encode the file as UTF-8") from None
         if lineno == 1:
             line = line.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Windows editors) is valid UTF-8
-        if line.strip():
+        if keep_blank or line.strip():
             yield lineno, line, consumed
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from transformers import (
     AutoModelForTokenClassification,
     AutoTokenizer,
@@ -24,7 +27,7 @@ from transformers import (
     set_seed,
 )
 
-from .atomic import replace_dir
+from .atomic import filling, plain_modes, replace_dir, temp_dir
 from .errors import UserError
 from .labels import CONFIG_TYPES_KEY
 from .settings import BACKBONE_ALIASES, Settings, TinySettings, model_id
@@ -153,10 +156,15 @@ def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySetting
     )
     torch.manual_seed(seed)
     model = BertModel(config, add_pooling_layer=False)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    fast.save_pretrained(tmp)
-    replace_dir(tmp, out_dir)
+    tmp = temp_dir(out_dir)
+    try:
+        with filling(tmp, out_dir, existed=False, also=(SafetensorError,)):
+            model.save_pretrained(tmp)
+            fast.save_pretrained(tmp)
+            plain_modes(tmp)
+        replace_dir(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 
@@ -214,17 +222,35 @@ def load_for_training(name_or_path: str | Path, label2id: dict[str, int],
 
 def load_checkpoint(path: str | Path, allow_pickle: bool = False,
                     ) -> tuple[PreTrainedTokenizerFast, PreTrainedModel]:
-    """A trained checkpoint (models/best_model): tokenizer + model with its own label maps, in eval mode."""
+    """A trained checkpoint (models/best_model): tokenizer + model with its own label maps, in eval mode.
+
+    Any failure to load it (a file instead of a directory, corrupt weights or config) is a one-line
+    BackboneError naming the checkpoint; `bioner -v` logs the traceback.
+    """
     path = Path(path)
+    fix = "Fix: pass the directory `bioner train` wrote (e.g. models/best_model)"
     if not path.exists():
-        raise BackboneError(f"{path}: checkpoint directory not found")
+        raise BackboneError(f"{path}: checkpoint directory not found. {fix}")
+    if not path.is_dir():
+        raise BackboneError(f"{path}: is a file, not a checkpoint directory. {fix}")
     check_safe_checkpoint(path, allow_pickle)
-    tok = load_tokenizer(path)
     try:
+        tok = AutoTokenizer.from_pretrained(str(path), use_fast=True, trust_remote_code=False)
         model = AutoModelForTokenClassification.from_pretrained(
             str(path), use_safetensors=not allow_pickle, trust_remote_code=False)
-    except (OSError, ValueError) as err:
-        raise BackboneError(f"{path}: cannot load the model: {str(err).splitlines()[0]}") from None
+    except Exception as err:  # noqa: BLE001 - whatever a damaged file raises (UnpicklingError, SafetensorError,
+        # JSONDecodeError, IndexError from a garbled pickle, ...): the user needs the path and the cause
+        log.debug("loading checkpoint %s failed", path, exc_info=True)
+        if isinstance(err, pickle.UnpicklingError):  # torch.load(weights_only=True) refused a global
+            raise BackboneError(f"{path}: refused to load its pickle weights: they hold objects other than "
+                                "tensors, which could run code (nothing was run). Fix: use a safetensors "
+                                "checkpoint from a source you trust") from None
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise BackboneError(f"{path}: cannot load the checkpoint ({type(err).__name__}: {first[:300]}); its "
+                            "files are damaged or not a token-classification model. Fix: re-create it with "
+                            "`bioner train` or restore it (`dvc pull`)") from None
+    if not getattr(tok, "is_fast", False) or len(tok) <= 10:
+        raise BackboneError(f"{path}: the checkpoint's tokenizer did not load as a fast tokenizer with a vocab")
     model.eval()
     return tok, model
 

@@ -9,7 +9,9 @@ first non-blank line decides: ``{`` -> jsonl):
   5-fluorouracil whole; ``punct`` splits every punctuation character like the training corpora). The line is
   copied to the output as ``text``; ``sentence_id`` is the 0-based line index.
 
-Blank lines are skipped (sentence ids keep counting lines, so output lines can be joined back to input lines).
+One line out per line in: a blank line gives a record with no tokens and no predictions, so the N-th output
+line always answers the N-th input line. Whitespace-only tokens ("", a tab) are tagged O and never join a span
+(they are not shown to the model; their count is logged).
 
 Output, one JSON line per input record, in input order::
 
@@ -42,7 +44,7 @@ from typing import Any
 import torch
 
 from .atomic import atomic_open
-from .corpus import repair_iob2
+from .corpus import has_blank, is_blank, repair_iob2
 from .errors import UserError
 from .inference import DEFAULT_CHUNK_SIZE, tag_words
 from .jsonl import json_object, line_error, text_lines
@@ -105,7 +107,11 @@ def read_records(path: str | Path, fmt: str, tokenizer: str = "bio") -> Iterator
         raise PredictError(f"unknown tokenizer {tokenizer!r}; use one of {', '.join(TOKENIZERS)}")
     with _open_input(path) as fh:
         try:
-            for lineno, line, consumed in text_lines(fh, path, PredictError):
+            for lineno, line, consumed in text_lines(fh, path, PredictError, keep_blank=True):
+                if not line.strip():  # keeps one output line per input line
+                    yield Record(str(lineno - 1), [], {"text": line.rstrip("\r\n")} if fmt == "text" else {},
+                                 nbytes=consumed)
+                    continue
                 if fmt == "text":
                     text = line.rstrip("\r\n")
                     toks = tokenize_with_offsets(text, tokenizer)
@@ -190,28 +196,31 @@ def predict_file(
             pending.append(rec)
             yield rec.tokens
 
-    n_sent = n_tok = 0
+    n_sent = n_tok = n_blank = 0
     types: Counter[str] = Counter()
     t0 = time.perf_counter()
-    try:
-        with atomic_open(output_path) as out, _progress(size, progress) as bar:
-            done = 0
-            for pred in tag_words(feed(), tok, model, batch_size=batch_size, max_length=max_length,
-                                  device=device, chunk_size=chunk_size):
-                rec = pending.popleft()
-                spans = extract_spans(rec.tokens, pred.labels, pred.scores, rec.text, rec.offsets)
-                row = {"sentence_id": rec.sentence_id, "tokens": rec.tokens, "predictions": spans, **rec.extra}
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n_sent += 1
-                n_tok += len(rec.tokens)
-                types.update(s["type"] for s in spans)
-                bar.update(rec.nbytes - done)
-                done = rec.nbytes
-    except OSError as err:  # input errors arrive as PredictError (not an OSError): this is the output side
-        raise PredictError(f"{output_path}: cannot write the output ({err.strerror or err})") from None
+    # a write error (full disk) is an OutputError naming output_path; input errors arrive as PredictError
+    with atomic_open(output_path) as out, _progress(size, progress) as bar:
+        done = 0
+        for pred in tag_words(feed(), tok, model, batch_size=batch_size, max_length=max_length,
+                              device=device, chunk_size=chunk_size):
+            rec = pending.popleft()
+            spans = extract_spans(rec.tokens, pred.labels, pred.scores, rec.text, rec.offsets)
+            row = {"sentence_id": rec.sentence_id, "tokens": rec.tokens, "predictions": spans, **rec.extra}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n_sent += 1
+            n_tok += len(rec.tokens)
+            if has_blank(rec.tokens):
+                n_blank += sum(map(is_blank, rec.tokens))
+            types.update(s["type"] for s in spans)
+            bar.update(rec.nbytes - done)
+            done = rec.nbytes
     seconds = time.perf_counter() - t0
     if n_sent == 0:
         log.warning("%s: no sentences (empty input); wrote an empty %s", input_path, output_path)
+    if n_blank:
+        log.warning("%s: %d whitespace-only token(s) tagged O (a token needs a visible character to be part "
+                    "of an entity)", input_path, n_blank)
     return {"input": str(input_path), "output": str(output_path), "format": fmt, "sentences": n_sent,
-            "tokens": n_tok, "entities": dict(types), "seconds": round(seconds, 3),
+            "tokens": n_tok, "blank_tokens": n_blank, "entities": dict(types), "seconds": round(seconds, 3),
             "sentences_per_second": round(n_sent / seconds, 1) if seconds > 0 else None, "device": device}

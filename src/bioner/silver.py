@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from .atomic import atomic_open, write_json
-from .corpus import Corpus, load_corpus
+from .corpus import Corpus, is_blank, load_corpus
 from .labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, EntityTypes
 from .settings import RATIOS, SettingsError
 
@@ -81,7 +81,8 @@ def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int, ty
 
 
 def _nonempty(line: str) -> bool:
-    return bool(json.loads(line).get("tokens"))
+    """The loader keeps the record (it has a token with a visible character)."""
+    return not all(is_blank(t) for t in json.loads(line).get("tokens") or [])
 
 
 def load_silver(settings_ratio: str, silver_dir: str | Path | None, raw_dir: str | Path, n_gold: int,

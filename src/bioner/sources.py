@@ -2,7 +2,8 @@
 
 `fetch` builds the whole tree in a temp dir beside `dest` (same filesystem) and swaps it in with
 `bioner.atomic.replace_dir`: a failed fetch never leaves a half-written `dest` and never destroys the
-previous good one. Record contents are not validated here (the corpus loader does that).
+previous good one; a write error (full disk) is an OutputError naming `dest`. Record contents are not
+validated here (the corpus loader does that).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bioner.atomic import replace_dir
+from bioner.atomic import filling, replace_dir, temp_dir
 from bioner.errors import UserError
 from bioner.labels import DATA_FILES
 
@@ -45,25 +45,26 @@ def fetch(source: str, dest: Path, *, repo: str, revision: str, sample_seed: int
     in which case `dest` is left exactly as it was.
     """
     dest = Path(dest).expanduser()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.fetch-", dir=dest.parent))
+    existed = dest.exists()
+    work = temp_dir(dest)
     try:
-        tree = work / "tree"
-        tree.mkdir()
-        manifest: dict[str, Any] = {"source": source, "repo": repo, "revision": None}
-        if source == "hub":
-            commit = _from_hub(tree, work / "hf-cache", repo=repo, revision=revision)
-            manifest.update(revision=commit, requested_revision=revision)
-            origin = f"dataset repo {repo!r} at revision {revision!r}"
-        elif source == "sample":
-            _from_sample(tree, seed=sample_seed)
-            manifest["sample_seed"] = sample_seed
-            origin = "the synthetic sample corpus (bioner.sample)"
-        else:
-            root = _from_local(source, tree)
-            manifest["path"] = str(root)
-            origin = f"local data source {root}"
-        manifest["files"] = _describe(tree, origin)
+        with filling(work, dest, existed):  # a full disk names `dest`, not the temp tree
+            tree = work / "tree"
+            tree.mkdir()
+            manifest: dict[str, Any] = {"source": source, "repo": repo, "revision": None}
+            if source == "hub":
+                commit = _from_hub(tree, work / "hf-cache", repo=repo, revision=revision)
+                manifest.update(revision=commit, requested_revision=revision)
+                origin = f"dataset repo {repo!r} at revision {revision!r}"
+            elif source == "sample":
+                _from_sample(tree, seed=sample_seed)
+                manifest["sample_seed"] = sample_seed
+                origin = "the synthetic sample corpus (bioner.sample)"
+            else:
+                root = _from_local(source, tree)
+                manifest["path"] = str(root)
+                origin = f"local data source {root}"
+            manifest["files"] = _describe(tree, origin)
         replace_dir(tree, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -7,8 +7,8 @@ save the best model with its settings snapshot. Best model by validation micro F
 
 from __future__ import annotations
 
+import errno
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -16,11 +16,12 @@ from typing import Any
 
 import torch
 from datasets import Dataset
+from safetensors import SafetensorError
 from transformers import PreTrainedTokenizerFast, Trainer, set_seed
 from transformers.trainer_callback import PrinterCallback
 
 from .. import modeling
-from ..atomic import replace_dir, write_json, write_yaml
+from ..atomic import OutputError, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
 from ..settings import Settings
 from . import runtime
 from .callbacks import EpochLogCallback, LiveCallback, open_live
@@ -51,7 +52,12 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
     if resume:
         log.info("resuming from %s", resume)
     t0 = time.time()
-    result = trainer.train(resume_from_checkpoint=resume)
+    try:
+        result = trainer.train(resume_from_checkpoint=resume)
+    except (OSError, SafetensorError, RuntimeError) as err:
+        if not _is_checkpoint_write_error(err):
+            raise
+        raise OutputError(out, err) from None  # a Trainer checkpoint could not be saved (disk full)
     wall = time.time() - t0
     info = {"train_loss": result.training_loss, "best_validation_f1": trainer.state.best_metric,
             "steps": trainer.state.global_step, "wall_s": round(wall, 1), "resumed_from": resume,
@@ -62,18 +68,34 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
     return trainer, info
 
 
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)
+
+
+def _is_checkpoint_write_error(err: BaseException) -> bool:
+    """Saving a Trainer checkpoint failed: an OS write error, safetensors' or torch.save's version of it."""
+    if isinstance(err, OutputError | SafetensorError):
+        return True
+    if isinstance(err, OSError):
+        return err.errno in _WRITE_ERRNOS
+    return "PytorchStreamWriter failed writing" in str(err)  # torch.save (optimizer state) on a full disk
+
+
 def save_model(trainer: Trainer, tokenizer: PreTrainedTokenizerFast, dest: Path, meta: dict) -> None:
-    """Write model + tokenizer + label maps to a temp dir, then swap it into `dest` (never half-written)."""
+    """Write model + tokenizer + label maps to a temp dir, then swap it into `dest` (never half-written).
+
+    A full disk is an OutputError naming `dest`; temp dirs of runs killed while saving are removed, never one
+    whose owner still runs."""
     if not trainer.is_world_process_zero():
         return
-    for stale in dest.parent.glob(f".{dest.name}.tmp*"):  # left by a run killed while saving
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
+    existed = dest.exists()
+    tmp = temp_dir(dest)
     try:
-        trainer.save_model(str(tmp))  # safetensors, config with id2label/label2id, no optimizer state
-        tokenizer.save_pretrained(str(tmp))
-        write_json(tmp / "bioner.json", meta)
-        (tmp / "training_args.bin").unlink(missing_ok=True)
+        with filling(tmp, dest, existed, also=(SafetensorError,)):
+            trainer.save_model(str(tmp))  # safetensors, config with id2label/label2id, no optimizer state
+            tokenizer.save_pretrained(str(tmp))
+            write_json(tmp / "bioner.json", meta)
+            (tmp / "training_args.bin").unlink(missing_ok=True)
+            plain_modes(tmp)  # model.safetensors is written 0600: unreadable to the team
         replace_dir(tmp, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone after a successful swap; a failed one leaves no debris
