@@ -1224,3 +1224,82 @@ def test_tests_never_touch_the_users_files() -> None:
     assert conftest.TOUCHED[start:] == []
     assert not os.environ["HF_HOME"].startswith(str(Path.home()))
     assert Path.cwd() != conftest.ROOT and conftest.ROOT not in Path.cwd().parents
+
+
+# ============================================= 9. round two: concurrent trainings, writability, resume records
+_GATED_TRAIN = """
+import os, sys, time
+from pathlib import Path
+from transformers import TrainerCallback
+import bioner.training as T
+
+class Gate(TrainerCallback):
+    # Test instrumentation only: hold the run after its first step while the gate file exists.
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == 1:
+            Path(os.environ["GATE"] + ".reached").write_text("1")
+            while Path(os.environ["GATE"]).exists():
+                time.sleep(0.05)
+
+_init = T.WeightedTokenTrainer.__init__
+def _patched(self, *a, **k):
+    _init(self, *a, **k)
+    self.add_callback(Gate())
+T.WeightedTokenTrainer.__init__ = _patched
+
+from bioner.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_concurrent_trainings_into_one_output_dir(sandbox: Path, trained: dict,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two trainings into one --output_dir: the second is refused at once, naming the first (which finishes
+    with a complete model); another process's temp model dir is never taken for stale."""
+    import bioner.training.run
+    from bioner.atomic import HOST
+
+    out = sandbox / "models"
+    gate = sandbox / "gate"
+    gate.write_text("closed")
+    base = ["train", "--strategy", "single_source", "--backbone", str(trained["backbone"]), "--epochs", "1",
+            "--data_dir", str(trained["raw"]), "--output_dir", str(out), "--silver_dir", str(sandbox / "none")]
+    live_owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    busy = out / f".best_model.tmp-{HOST}-{live_owner.pid}-0a1b2c3d"  # a live process's model being saved
+    busy.mkdir(parents=True)
+    (busy / "config.json").write_text("{}")
+    log_file = sandbox / "first.log"
+    with open(log_file, "w") as log_fh:
+        first = subprocess.Popen([sys.executable, "-c", _GATED_TRAIN, *base, "--seed", "1"], cwd=sandbox,
+                                 env=dict(os.environ, GATE=str(gate)), stdout=log_fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while not Path(f"{gate}.reached").exists():
+            assert first.poll() is None and time.time() < deadline, log_file.read_text()[-3000:]
+            time.sleep(0.05)
+
+        def started(*_a: object, **_k: object) -> None:
+            raise AssertionError("the second training read data although the output dir is taken")
+
+        monkeypatch.setattr(bioner.training.run, "load_training_corpora", started)
+        rc, _, err = run_cli(capsys, *base, "--seed", "2")
+        assert rc == 2
+        msg = one_error_line(err, "train")
+        assert msg.startswith(f"bioner train: error: {out}: another training is writing this output directory "
+                              f"(process {first.pid} on {HOST}, since "), msg
+        assert "--seed 1" in msg and msg.endswith("); wait for it to finish or give another --output_dir")
+        gate.unlink()
+        assert first.wait(timeout=300) == 0, log_file.read_text()[-3000:]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        live_owner.kill()
+        live_owner.wait()
+    assert json.loads((out / "best_model" / "bioner.json").read_text())["seed"] == 1
+    assert busy.is_dir()  # its owner was alive: not "stale"
+    assert sorted(p.name for p in out.iterdir()) == sorted(["best_model", "config_snapshot.yaml", busy.name])
+    assert not (sandbox / ".models.lock").exists()  # released
+    assert run_cli(capsys, "evaluate", "--checkpoint", out / "best_model", "--test_set", "test_bc5cdr",
+                   "--data_dir", trained["raw"])[0] == 0

@@ -7,8 +7,10 @@ save the best model with its settings snapshot. Best model by validation micro F
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from transformers.trainer_callback import PrinterCallback
 
 from .. import modeling
 from ..atomic import OutputError, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
 from .callbacks import EpochLogCallback, LiveCallback, open_live
@@ -109,12 +112,28 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
     `work_dir` holds Trainer checkpoints (optimizer state, for resuming after a crash) and the built `tiny`
     backbone; it is keyed by a fingerprint of the settings and data so a changed run never resumes a stale one.
     The caller checks the backbone first (`modeling.check_backbone`, as `bioner train` does before any launch).
+
+    Before any data is read: no other process may be writing `output_dir` or this run's work dir (a lock
+    naming the other process; it is released when its holder exits, however).
     """
     output_dir, data_dir = Path(output_dir), Path(data_dir)
-    silver_dir = Path(silver_dir) if silver_dir else None
-    strategy = s.strategy_record
     fp = runtime.run_fingerprint(s, data_dir)
     work = (Path(work_dir) if work_dir else output_dir.parent / f".{output_dir.name}_work") / fp
+    with contextlib.ExitStack() as stack:
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the global rank 0 writes the outputs
+            stack.enter_context(exclusive(
+                output_dir.with_name(f".{output_dir.name}.lock"),
+                f"{output_dir}: another training is writing this output directory ({{holder}}); wait for it "
+                "to finish or give another --output_dir"))
+            stack.enter_context(exclusive(
+                work / ".lock", f"{work}: another training with the same settings and data is running in "
+                "this work directory ({holder}); wait for it to finish or give another --work_dir"))
+        return _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+
+
+def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | None, work: Path, fp: str,
+           live_dir: str | Path | None) -> dict:
+    strategy = s.strategy_record
     if s.train.cpu_threads != "auto":  # per process: under torchrun each of the train.nproc processes
         torch.set_num_threads(int(s.train.cpu_threads))
     dist = runtime.dist_state()  # joins the process group under torchrun; a single process otherwise
