@@ -1303,3 +1303,58 @@ def test_concurrent_trainings_into_one_output_dir(sandbox: Path, trained: dict,
     assert not (sandbox / ".models.lock").exists()  # released
     assert run_cli(capsys, "evaluate", "--checkpoint", out / "best_model", "--test_set", "test_bc5cdr",
                    "--data_dir", trained["raw"])[0] == 0
+
+
+_READ_ONLY = 'mount --bind "$RO" "$RO" && mount -o remount,bind,ro "$RO" && exec "$@"'
+
+
+@pytest.mark.parametrize("case", ["output_dir", "work_dir"])  # live_dir, a missing output dir: same check
+def test_unwritable_outputs_fail_before_training(case: str, sandbox: Path, trained: dict) -> None:
+    """A read-only --output_dir (or --work_dir, --live_dir, the directory a missing one would be made in) is
+    reported before any data is read or any step trained, not after the whole training: one line naming the
+    path, exit 2."""
+    ro = sandbox / "ro"
+    ro.mkdir()
+    paths = {"output_dir": sandbox / "models", "work_dir": sandbox / "work", "live_dir": sandbox / "live"}
+    if case == "output_dir":
+        paths["output_dir"] = ro  # exists, read-only
+    else:
+        paths[case] = ro / case  # to be created in a read-only directory
+    argv = ["train", "--strategy", "single_source", "--backbone", str(trained["backbone"]), "--epochs", "1",
+            "--data_dir", str(trained["raw"]), "--silver_dir", str(sandbox / "none"),
+            *[x for k, v in paths.items() for x in (f"--{k}", str(v))]]
+    cmd = [sys.executable, "-m", "bioner.cli", *argv]
+    if os.geteuid() != 0:
+        ro.chmod(0o555)
+    elif _unshare_available():
+        cmd = ["unshare", "-rm", "sh", "-c", _READ_ONLY, "sh", *cmd]
+    else:
+        pytest.skip("root without user namespaces: no way to make a directory read-only")
+    try:
+        proc = subprocess.run(cmd, cwd=sandbox, env=dict(os.environ, RO=str(ro)), capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        ro.chmod(0o755)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    msg = last_error_line(proc.stderr, "train")
+    assert msg.startswith(f"bioner train: error: {paths[case]}"), msg  # work_dir: <work_dir>/<fingerprint>
+    assert ": cannot write it (" in msg and "Fix: choose a writable location" in msg
+    for never in ("align train", "effective batch size", "validation F1"):  # no data read, nothing trained
+        assert never not in proc.stderr
+    assert sorted(p.name for p in sandbox.iterdir()) == ["params.yaml", "ro"]  # no models/, work/, live/
+
+
+def test_failed_training_leaves_no_empty_output_dir(sandbox: Path, trained: dict,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A training that fails at the end (disk full while saving the model) leaves no empty output dir behind."""
+    out = sandbox / "new" / "models"
+    (sandbox / "new").mkdir()
+    _fail_safetensors(monkeypatch, ".best_model.tmp")
+    rc, _, err = run_cli(capsys, "train", "--strategy", "single_source", "--backbone", trained["backbone"],
+                         "--epochs", "1", "--data_dir", trained["raw"], "--output_dir", out,
+                         "--work_dir", sandbox / "work", "--silver_dir", sandbox / "none")
+    assert rc == 2
+    assert one_error_line(err, "train").startswith(f"bioner train: error: {out / 'best_model'}: cannot write it "
+                                                   "(No space left on device); nothing was written")
+    assert list((sandbox / "new").iterdir()) == []

@@ -23,7 +23,7 @@ from transformers import PreTrainedTokenizerFast, Trainer, set_seed
 from transformers.trainer_callback import PrinterCallback
 
 from .. import modeling
-from ..atomic import OutputError, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
 from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
@@ -113,22 +113,31 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
     backbone; it is keyed by a fingerprint of the settings and data so a changed run never resumes a stale one.
     The caller checks the backbone first (`modeling.check_backbone`, as `bioner train` does before any launch).
 
-    Before any data is read: no other process may be writing `output_dir` or this run's work dir (a lock
-    naming the other process; it is released when its holder exits, however).
+    Before any data is read: the outputs must be writable, and no other process may be writing `output_dir`
+    or this run's work dir (a lock naming the other process; it is released when its holder exits, however).
+    A run that fails leaves no `output_dir` it created.
     """
     output_dir, data_dir = Path(output_dir), Path(data_dir)
     fp = runtime.run_fingerprint(s, data_dir)
     work = (Path(work_dir) if work_dir else output_dir.parent / f".{output_dir.name}_work") / fp
-    with contextlib.ExitStack() as stack:
-        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the global rank 0 writes the outputs
-            stack.enter_context(exclusive(
-                output_dir.with_name(f".{output_dir.name}.lock"),
-                f"{output_dir}: another training is writing this output directory ({{holder}}); wait for it "
-                "to finish or give another --output_dir"))
-            stack.enter_context(exclusive(
-                work / ".lock", f"{work}: another training with the same settings and data is running in "
-                "this work directory ({holder}); wait for it to finish or give another --work_dir"))
-        return _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+    created = not output_dir.exists()
+    try:
+        with contextlib.ExitStack() as stack:
+            if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the global rank 0 writes the outputs
+                for path in (output_dir, work, *([Path(live_dir)] if live_dir else [])):
+                    check_writable(path, "dir")  # not after hours of training
+                stack.enter_context(exclusive(
+                    output_dir.with_name(f".{output_dir.name}.lock"),
+                    f"{output_dir}: another training is writing this output directory ({{holder}}); wait for it "
+                    "to finish or give another --output_dir"))
+                stack.enter_context(exclusive(
+                    work / ".lock", f"{work}: another training with the same settings and data is running in "
+                    "this work directory ({holder}); wait for it to finish or give another --work_dir"))
+            return _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+    except BaseException:
+        if created and output_dir.is_dir() and not any(output_dir.iterdir()):
+            output_dir.rmdir()  # nothing was written into it
+        raise
 
 
 def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | None, work: Path, fp: str,
