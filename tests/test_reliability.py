@@ -505,8 +505,12 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
     # what a kill during a later save would leave: a half-written checkpoint and a half-written model dir
     (phase1 / "checkpoint-16").mkdir()
     (phase1 / "checkpoint-16" / "model.safetensors").write_bytes(b"\0" * 100)
-    (out / ".best_model.tmp99999").mkdir(parents=True)
-    (out / ".best_model.tmp99999" / "model.safetensors").write_bytes(b"\0" * 100)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    from bioner.atomic import HOST
+
+    stale = out / f".best_model.tmp-{HOST}-{int(gone.stdout)}-0a1b2c3d"  # its owner has exited
+    stale.mkdir(parents=True)
+    (stale / "model.safetensors").write_bytes(b"\0" * 100)
 
     # a changed setting (seed) must not resume the stale run: fresh fingerprint, all 24 steps
     steps = _count_training_steps(monkeypatch)
@@ -530,6 +534,21 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
     snap = yaml.safe_load((out / "config_snapshot.yaml").read_text())
     assert snap["run"]["phase1"]["resumed_from"] == str(phase1 / "checkpoint-8")
     assert snap["run"]["phase1"]["steps"] == 24
+    # what this process did, and what the run did (#18 item 7: it logged "trained 24 steps" having run 16)
+    assert snap["run"]["phase1"]["process"]["steps"] == 16
+    assert any(m.startswith("this process trained steps 9-24 (16 steps) in ") and "; the run: 24 steps, train loss "
+               in m for m in caplog.messages), caplog.messages
+    # the run's train loss and model equal an uninterrupted run's (the loss used to cover the resumed steps only)
+    ref_argv = [*argv]
+    ref_argv[ref_argv.index("--output_dir") + 1] = str(sandbox / "models_ref")
+    ref_argv[ref_argv.index("--work_dir") + 1] = str(sandbox / "work_ref")
+    assert run_cli(capsys, *ref_argv)[0] == 0
+    ref = yaml.safe_load((sandbox / "models_ref" / "config_snapshot.yaml").read_text())["run"]["phase1"]
+    assert ref["steps"] == 24 and ref["process"]["steps"] == 24
+    assert snap["run"]["phase1"]["train_loss"] == pytest.approx(ref["train_loss"], rel=1e-5)
+    assert snap["run"]["phase1"]["process"]["train_loss"] != pytest.approx(ref["train_loss"], rel=1e-3)
+    assert (out / "best_model" / "model.safetensors").read_bytes() == \
+        (sandbox / "models_ref" / "best_model" / "model.safetensors").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["best_model", "config_snapshot.yaml"]  # debris removed
     assert {"config.json", "model.safetensors", "tokenizer.json", "bioner.json"} <= {
         p.name for p in (out / "best_model").iterdir()}
@@ -1358,3 +1377,30 @@ def test_failed_training_leaves_no_empty_output_dir(sandbox: Path, trained: dict
     assert one_error_line(err, "train").startswith(f"bioner train: error: {out / 'best_model'}: cannot write it "
                                                    "(No space left on device); nothing was written")
     assert list((sandbox / "new").iterdir()) == []
+
+
+def test_rerunning_a_finished_training_is_a_no_op(sandbox: Path, trained: dict, capsys: pytest.CaptureFixture[str],
+                                                  caplog: pytest.LogCaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same `bioner train` again after it finished (fractional epochs: the last checkpoint is mid-epoch):
+    no optimizer step, the same step count, loss and model (it used to add one step per rerun: 16 -> 17 -> 18)."""
+    out = sandbox / "models"
+    argv = ["train", "--strategy", "single_source", "--backbone", trained["backbone"], "--epochs", "1.5",
+            "--data_dir", trained["raw"], "--output_dir", out, "--work_dir", sandbox / "work",
+            "--silver_dir", sandbox / "none"]
+    assert run_cli(capsys, *argv)[0] == 0
+    first = yaml.safe_load((out / "config_snapshot.yaml").read_text())["run"]["phase1"]
+    weights = (out / "best_model" / "model.safetensors").read_bytes()
+    assert first["steps"] == 12 and first["process"]["steps"] == 12  # 8 steps per epoch x 1.5
+
+    steps = _count_training_steps(monkeypatch)
+    caplog.set_level(logging.INFO)
+    for _ in range(2):
+        assert run_cli(capsys, *argv)[0] == 0
+        again = yaml.safe_load((out / "config_snapshot.yaml").read_text())["run"]["phase1"]
+        assert steps == [] and again["steps"] == 12 and again["process"]["steps"] == 0
+        assert again["train_loss"] == pytest.approx(first["train_loss"], rel=1e-5)
+        assert again["best_validation_f1"] == first["best_validation_f1"]
+        assert (out / "best_model" / "model.safetensors").read_bytes() == weights
+    assert any(m.endswith(": nothing to train; train loss " + f"{again['train_loss']:.4f}")
+               and "the run already finished at step 12" in m for m in caplog.messages), caplog.messages

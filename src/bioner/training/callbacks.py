@@ -1,14 +1,18 @@
-"""Trainer callbacks: one log line per evaluation, and dvclive curves at optimizer-step resolution."""
+"""Trainer callbacks: one log line per evaluation, dvclive curves at optimizer-step resolution, and the run's
+loss and time kept across resumes."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import TrainerCallback
+from transformers.trainer_callback import ExportableState
 
 log = logging.getLogger("bioner.training")
 
@@ -22,6 +26,43 @@ class EpochLogCallback(TrainerCallback):
         per = ", ".join(f"{k[8:]} {v:.3f}" for k, v in metrics.items() if k.startswith("eval_f1_"))
         log.info("epoch %.2f step %d: validation F1 %.4f (%s)", state.epoch or 0, state.global_step,
                  metrics.get("eval_f1", float("nan")), per)
+
+
+class RunTally(TrainerCallback, ExportableState):
+    """The sum of the training losses and the training time of the whole run, stored in every Trainer checkpoint
+    (trainer_state.json, `stateful_callbacks`), so a resumed run can report its mean loss and time over all its
+    steps: the Trainer's own `train_loss` and runtime cover only the steps of the process that resumed.
+
+    `process_loss` reads this process's loss sum (WeightedTokenTrainer.process_loss_sum). Under DDP the sum is
+    the main process's, like the part of the Trainer's own `train_loss` it stands in for.
+    """
+
+    def __init__(self, loss_sum: float | None = 0.0, wall_s: float = 0.0) -> None:
+        self.prior_loss, self.prior_wall = loss_sum, wall_s  # the run before this process (resumed checkpoint)
+        self.process_loss: Any = lambda: 0.0
+        self.t0: float | None = None
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: str | None) -> RunTally:
+        """The tally saved in `checkpoint` (None: a fresh run). A checkpoint of an older version without one
+        gives an unknown loss sum (None) and no time."""
+        if checkpoint is None:
+            return cls()
+        state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
+        saved = (state.get("stateful_callbacks") or {}).get(cls.__name__)
+        return cls(**saved["args"]) if isinstance(saved, dict) else cls(loss_sum=None)
+
+    def on_train_begin(self, args, state, control, **kwargs):  # noqa: D102
+        self.t0 = time.time()
+
+    def loss_sum(self) -> float | None:
+        return None if self.prior_loss is None else self.prior_loss + float(self.process_loss())
+
+    def wall_s(self) -> float:
+        return self.prior_wall + (time.time() - self.t0 if self.t0 is not None else 0.0)
+
+    def state(self) -> dict:  # noqa: D102 - what a checkpoint stores
+        return {"args": {"loss_sum": self.loss_sum(), "wall_s": round(self.wall_s(), 3)}, "attributes": {}}
 
 
 class LiveCallback(TrainerCallback):

@@ -19,15 +19,17 @@ from typing import Any
 import torch
 from datasets import Dataset
 from safetensors import SafetensorError
-from transformers import PreTrainedTokenizerFast, Trainer, set_seed
+from safetensors.torch import load_model
+from transformers import PreTrainedTokenizerFast, Trainer, TrainerState, set_seed
 from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_utils import load_sharded_checkpoint
 
 from .. import modeling
 from ..atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
 from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
-from .callbacks import EpochLogCallback, LiveCallback, open_live
+from .callbacks import EpochLogCallback, LiveCallback, RunTally, open_live
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
@@ -38,37 +40,85 @@ log = logging.getLogger("bioner.training")
 def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train_ds: Dataset,
               val_ds: Dataset, out: Path, epochs: float, lr: float, live: Any, step_offset: int,
               o_masks: torch.Tensor | None) -> tuple[Trainer, dict]:
-    """One Trainer run into `out` (resuming from its last complete checkpoint); return it and its summary."""
+    """One Trainer run into `out` (resuming from its last complete checkpoint); return it and its summary.
+
+    The summary describes the run as a whole (`steps`, `train_loss`, `wall_s`: every step, also those of a
+    process that was killed and resumed) and, under `process`, what this process did. A run whose last
+    checkpoint is already its last step trains nothing: its best checkpoint is loaded as the result.
+    """
     args = runtime.training_args(s, out, epochs, lr, len(train_ds))
+    tally = RunTally()
     trainer = WeightedTokenTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
         data_collator=Collator(tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None),
         processing_class=tokenizer, compute_metrics=make_compute_metrics(s.scheme),
         preprocess_logits_for_metrics=argmax_logits, o_masks=o_masks,
-        callbacks=[LiveCallback(live, step_offset)] if live is not None else None,
+        callbacks=[tally, *([LiveCallback(live, step_offset)] if live is not None else [])],
     )
     if args.disable_tqdm:
         trainer.remove_callback(PrinterCallback)
         trainer.add_callback(EpochLogCallback())
     with runtime.rank_zero_first():  # rank 0 removes an incomplete checkpoint before the others look
         resume = runtime.last_complete_checkpoint(out)
-    if resume:
-        log.info("resuming from %s", resume)
+    saved = RunTally.from_checkpoint(resume)
+    tally.prior_loss, tally.prior_wall = saved.prior_loss, saved.prior_wall
+    tally.process_loss = lambda: trainer.process_loss_sum
+    start = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")) if resume else None
     t0 = time.time()
-    try:
-        result = trainer.train(resume_from_checkpoint=resume)
-    except (OSError, SafetensorError, RuntimeError) as err:
-        if not _is_checkpoint_write_error(err):
-            raise
-        raise OutputError(out, err) from None  # a Trainer checkpoint could not be saved (disk full)
+    if start is not None and start.max_steps and start.global_step >= start.max_steps:
+        _load_finished(trainer, start, resume)
+        result_loss = None
+    else:
+        if resume:
+            log.info("resuming from %s", resume)
+        try:
+            result_loss = trainer.train(resume_from_checkpoint=resume).training_loss
+        except (OSError, SafetensorError, RuntimeError) as err:
+            if not _is_checkpoint_write_error(err):
+                raise
+            raise OutputError(out, err) from None  # a Trainer checkpoint could not be saved (disk full)
     wall = time.time() - t0
-    info = {"train_loss": result.training_loss, "best_validation_f1": trainer.state.best_metric,
-            "steps": trainer.state.global_step, "wall_s": round(wall, 1), "resumed_from": resume,
+    steps, first = trainer.state.global_step, start.global_step if start else 0
+    done = steps - first
+    if first == 0:  # the whole run in this process: the Trainer's own figure
+        run_loss = result_loss
+    elif saved.prior_loss is None:  # resumed from a checkpoint that holds no loss sum
+        run_loss = None
+    else:
+        run_loss = (saved.prior_loss + (result_loss or 0.0) * done) / max(steps, 1)
+    info = {"train_loss": run_loss, "best_validation_f1": trainer.state.best_metric, "steps": steps,
+            "wall_s": round(saved.prior_wall + (wall if done else 0.0), 1), "resumed_from": resume,
+            "process": {"steps": done, "train_loss": result_loss, "wall_s": round(wall, 1)},
             **runtime.peak_memory()}
     if trainer.is_world_process_zero():
-        log.info("trained %d steps in %.0f s; peak memory of this process: %s", info["steps"], wall,
-                 ", ".join(f"{k[5:-4].upper()} {v:.0f} MiB" for k, v in info.items() if k.startswith("peak_")))
+        mem = ", ".join(f"{k[5:-4].upper()} {v:.0f} MiB" for k, v in info.items() if k.startswith("peak_"))
+        loss = f"{run_loss:.4f}" if run_loss is not None else "unknown (resumed from an older checkpoint)"
+        if done == 0:
+            log.info("%s: the run already finished at step %d (%s): nothing to train; train loss %s",
+                     out, steps, resume, loss)
+        elif first == 0:
+            log.info("trained %d steps in %.0f s, train loss %s; peak memory of this process: %s", steps, wall,
+                     loss, mem)
+        else:
+            log.info("this process trained steps %d-%d (%d steps) in %.0f s; the run: %d steps, train loss %s, "
+                     "%.0f s; peak memory of this process: %s", first + 1, steps, done, wall, steps, loss,
+                     info["wall_s"], mem)
     return trainer, info
+
+
+def _load_finished(trainer: Trainer, state: TrainerState, last: str) -> None:
+    """A finished run: the Trainer takes its state and best model from the checkpoints instead of training.
+
+    (Resuming it would run one more optimizer step each time after fractional epochs: transformers checks the
+    step budget only after a step.)"""
+    trainer.state = state
+    best = Path(state.best_model_checkpoint or last)
+    if not best.is_dir():  # a relative path saved from another working directory
+        best = Path(last).parent / best.name
+    if (best / "model.safetensors").is_file():
+        load_model(trainer.model, best / "model.safetensors", device=str(next(trainer.model.parameters()).device))
+    else:  # sharded (a large backbone)
+        load_sharded_checkpoint(trainer.model, str(best), prefer_safe=True)
 
 
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO)

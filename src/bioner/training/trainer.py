@@ -67,6 +67,12 @@ class WeightedTokenTrainer(Trainer):
         self.o_masks = o_masks
         # make Trainer count labelled tokens over the accumulated (and gathered) batch for us
         self.model_accepts_loss_kwargs = True
+        self.process_loss_sum: Any = 0.0  # this process's training losses, summed as the Trainer sums them
+
+    def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: D102
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self.process_loss_sum = self.process_loss_sum + loss.detach()  # a tensor: no device sync per step
+        return loss
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: D102
         labels = inputs.pop("labels")
