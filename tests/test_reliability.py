@@ -1127,7 +1127,7 @@ def test_bad_output_path_fails_first_in_one_line(command: str, where: str, sandb
     file_output = command in ("predict", "evaluate")
     if where == "under_a_file":
         dest = blocker / "sub" / ("out.jsonl" if file_output else "dir")
-        reason = f"{blocker} is a file, not a directory); nothing was written"
+        reason = f"{blocker} is a file, not a directory)"
     elif file_output:
         dest = sandbox / "a_dir"
         dest.mkdir()

@@ -197,13 +197,13 @@ def check_writable(dest: str | os.PathLike, kind: str = "file") -> None:
             raise OutputError(dest, "it is a file, not a directory")
     where = dest if kind == "dir" and dest.is_dir() else _nearest_existing(dest.parent)
     if not where.is_dir():
-        raise OutputError(dest, f"{where} is a file, not a directory", existed=False)
+        raise OutputError(dest, f"{where} is a file, not a directory")
     probe = where / f".{dest.name}.tmp-{HOST}-{os.getpid()}-probe{secrets.token_hex(2)}"
     try:
         os.mkdir(probe)
         os.rmdir(probe)
     except OSError as err:
-        raise OutputError(dest, err, existed=dest.exists()) from None
+        raise OutputError(dest, err) from None
 
 
 def _existing_mode(path: Path) -> int | None:
