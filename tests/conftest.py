@@ -49,12 +49,22 @@ _EVENTS = {"open", "os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.listdir
            "os.chmod", "os.truncate"}
 
 
+#: files of this checkout a test may read: the tracked ones (the `repo` fixture copies the working tree), never
+#: an untracked `.dvc/config.local` (credentials)
+_TRACKED = frozenset(str(ROOT / f) for f in subprocess.run(
+    ["git", "ls-files", "-z", "--", ".dvc"], cwd=ROOT, capture_output=True).stdout.decode().split("\0") if f)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
 def _audit(event: str, args: tuple) -> None:
     if event not in _EVENTS or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
         return
     path = os.fsdecode(args[0])
     full = os.path.normpath(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
-    if any(full == root or full.startswith(root + os.sep) for root in USER_FILES):
+    if not any(full == root or full.startswith(root + os.sep) for root in USER_FILES):
+        return
+    reading = event == "open" and len(args) > 2 and isinstance(args[2], int) and not args[2] & _WRITE_FLAGS
+    if not (reading and full in _TRACKED):
         TOUCHED.append((event, full))
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .atomic import HOST
+from .atomic import HOST, make_parents, remove_empty
 from .errors import UserError
 
 try:
@@ -44,7 +44,7 @@ def exclusive(lock: str | os.PathLike, refusal: str) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover
         yield
         return
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    created = make_parents(lock)  # removed again on release if still empty (a run that failed early)
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
         try:
@@ -70,3 +70,4 @@ def exclusive(lock: str | os.PathLike, refusal: str) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(lock)  # while still holding it: a waiter that opened the old file retries on a new one
         os.close(fd)
+        remove_empty(created)

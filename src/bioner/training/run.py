@@ -176,8 +176,9 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
             if int(os.environ.get("RANK", "0")) == 0:  # under torchrun the global rank 0 writes the outputs
                 for path in (output_dir, work, *([Path(live_dir)] if live_dir else [])):
                     check_writable(path, "dir")  # not after hours of training
+                out_abs = output_dir.resolve()  # `--output_dir .` has no name of its own
                 stack.enter_context(exclusive(
-                    output_dir.with_name(f".{output_dir.name}.lock"),
+                    out_abs.with_name(f".{out_abs.name or 'root'}.lock"),
                     f"{output_dir}: another training is writing this output directory ({{holder}}); wait for it "
                     "to finish or give another --output_dir"))
                 stack.enter_context(exclusive(
