@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..atomic import replace_dir, write_json
+from ..atomic import filling, replace_dir, temp_dir, write_json
 from ..corpus import CorpusError, load_corpus
 from ..labels import DATA_FILES, FIELD_FULL
 from ..settings import DistantSettings
@@ -61,18 +60,19 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
     matcher = None
     if cfg.mode == "relabel":
         matcher = matcher_from_settings(cfg, gold_types, raw)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.distant-", dir=out.parent))
+    existed = out.exists()
+    work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
     reports: dict[str, Any] = {}
     try:
         tree = work / "tree"
-        for key, rel in DATA_FILES.items():
-            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-            relabel = matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O))
-            if relabel:
-                reports[key] = label_corpus(raw / rel, tree / rel, matcher, only_gold_o=key in GOLD_O)
-            else:
-                shutil.copyfile(raw / rel, tree / rel)
+        with filling(work, out, existed):  # a full disk names `out`, not the temp tree
+            for key, rel in DATA_FILES.items():
+                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+                relabel = matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O))
+                if relabel:
+                    reports[key] = label_corpus(raw / rel, tree / rel, matcher, only_gold_o=key in GOLD_O)
+                else:
+                    shutil.copyfile(raw / rel, tree / rel)
         spans, covered = _span_counts(tree / DATA_FILES["silver"])
         replace_dir(tree, out)
     finally:
