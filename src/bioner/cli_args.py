@@ -109,19 +109,28 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--work_dir", default=None, help="Trainer checkpoints for resume (default: beside output)")
     p.add_argument("--live_dir", default=None, help="dvclive directory (training curves)")
 
-    p = sub.add_parser("evaluate", help="score a checkpoint on one or more test sets")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--test_set", required=True, action="append", choices=["test_bc5cdr", "test_pubmed"],
+    p = sub.add_parser("evaluate", help="score a checkpoint on named test sets or on any gold JSONL file")
+    p.add_argument("--checkpoint", required=True, help="a model directory or a Hugging Face Hub model id")
+    p.add_argument("--revision", help="Hub model ids only: branch, tag or commit sha")
+    p.add_argument("--test_set", action="append", choices=["test_bc5cdr", "test_pubmed"],
                    help="repeat for several test sets (scored in one process)")
+    p.add_argument("--test_file", help="any gold JSONL (tokens + --field), gold only for --types")
+    p.add_argument("--field", choices=["decoded_tags", "decoded_tags_pseudo_final"],
+                   help="--test_file: the gold label field (default decoded_tags_pseudo_final)")
+    p.add_argument("--types", help="--test_file: comma-separated types the file is gold for, e.g. Gene,Disease "
+                   "(default: the types it contains); predictions of other types are set to O")
     p.add_argument("--data_dir", default="data/raw")
-    p.add_argument("--output", help="JSON file to write (one test set)")
+    p.add_argument("--output", help="JSON file to write (one test set or --test_file)")
     p.add_argument("--output_dir", help="write <dir>/eval_<test_set>.json for each test set")
+    p.add_argument("--conll", help="also write `token gold pred` lines (CoNLL conlleval's input) to this file")
     p.add_argument("--batch_size", type=numeric("batch_size"), default=64)
     p.add_argument("--device", default=None)
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
 
     p = sub.add_parser("predict", help="tag a JSONL (tokens) or text (one sentence per line) file -> JSONL spans")
-    p.add_argument("--checkpoint", required=True, help="a trained model directory, e.g. models/best_model")
+    p.add_argument("--checkpoint", required=True,
+                   help="a trained model directory (models/best_model) or a Hugging Face Hub model id")
+    p.add_argument("--revision", help="Hub model ids only: branch, tag or commit sha")
     p.add_argument("--input", required=True, help=".jsonl with 'tokens' per line, or .txt, one sentence per line")
     p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
     p.add_argument("--format", choices=["jsonl", "text"], help="default: from the extension / first line")
@@ -132,6 +141,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="sub-tokens per window (default: the model's limit); longer sentences are windowed")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights")
+    p.add_argument("--quantize", choices=["int8"],
+                   help="int8: dynamic int8 quantization of the encoder's Linear layers (CPU only; "
+                   "docs/benchmarks.md has its speed and F1)")
 
     p = sub.add_parser("aggregate", help="flat metrics.json for dvc exp show, config snapshot, scaling point")
     p.add_argument("--model_dir", default="models", help="holds config_snapshot.yaml (from bioner train)")

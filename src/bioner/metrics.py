@@ -22,12 +22,7 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]],
     both sequences are restricted to them after the repair, so a correct prediction of a type the test set does
     not annotate is not a false positive.
     """
-    from .labels import restrict_to_types
-
-    pred = [repair_iob2(p)[0] for p in pred]
-    if types is not None:
-        gold = [restrict_to_types(g, types) for g in gold]
-        pred = [restrict_to_types(p, types) for p in pred]
+    gold, pred = scoring_views(gold, pred, types)
     rep = classification_report(gold, pred, output_dict=True, zero_division=0)
     entity_types = types if types is not None else tuple(
         sorted({t[2:] for seq in gold + pred for t in seq if t != "O"}))
@@ -36,6 +31,19 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]],
     for t in entity_types:
         out["per_entity"][t] = _row(rep.get(t), gold_support=_support(gold, (t,)))
     return out
+
+
+def scoring_views(gold: list[list[str]], pred: list[list[str]], types: tuple[str, ...] | None = None
+                  ) -> tuple[list[list[str]], list[list[str]]]:
+    """The tag sequences that are scored: `pred` IOB2-repaired (as predict reads spans), then both restricted to
+    `types` (other types set to O). `bioner evaluate --conll` writes exactly these."""
+    from .labels import restrict_to_types
+
+    pred = [repair_iob2(p)[0] for p in pred]
+    if types is not None:
+        gold = [restrict_to_types(g, types) for g in gold]
+        pred = [restrict_to_types(p, types) for p in pred]
+    return gold, pred
 
 
 def _support(gold: list[list[str]], types: tuple[str, ...]) -> int:

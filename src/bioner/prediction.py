@@ -19,14 +19,16 @@ Output, one JSON line per input record, in input order::
      "start_token": 1, "end_token": 1, "score": 0.94}], ...other input fields}
 
 ``start_token``/``end_token`` index ``tokens`` (``end_token`` inclusive). ``entity`` is the tokens joined by
-spaces (jsonl) or the original text of the span (text). Each word's label is the argmax at its first
+spaces (jsonl) or the original text of the span (text), where ``start_char``/``end_char`` also give its character
+span in ``text`` (``text[start_char:end_char] == entity``). Each word's label is the argmax at its first
 sub-token; the label sequence is repaired to valid IOB2 (corpus.repair_iob2: an I-X that does not continue an
 X span starts one) before spans are read. ``score`` is the mean over the span's words of the probability the
 model gave its predicted label at the word's first sub-token (the same number as
 ``pipeline("token-classification", aggregation_strategy="first")``), rounded to 4 decimals.
 
-The output is written to a temp file beside ``--output`` and renamed at the end: on any error no output file is
-left (an existing one is untouched).
+The tagging is bioner.tagger.Tagger's (`bioner predict` is a thin shell over it). The output is written to a
+temp file beside ``--output`` and renamed at the end: on any error no output file is left (an existing one is
+untouched).
 """
 
 from __future__ import annotations
@@ -35,20 +37,18 @@ import json
 import logging
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .atomic import atomic_open
-from .corpus import has_blank, is_blank, repair_iob2
+from .corpus import has_blank, is_blank
 from .errors import UserError
-from .inference import DEFAULT_CHUNK_SIZE, tag_words
+from .inference import DEFAULT_CHUNK_SIZE
 from .jsonl import json_object, line_error, text_lines
-from .modeling import load_checkpoint
+from .tagger import Tagger, spans_of
 from .textsplit import TOKENIZERS, tokenize_with_offsets
 
 log = logging.getLogger(__name__)
@@ -139,22 +139,9 @@ def _json_record(path: Path, lineno: int, line: str, consumed: int) -> Record:
 
 def extract_spans(tokens: list[str], labels: list[str], scores: list[float], text: str | None = None,
                   offsets: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
-    """Entity spans of one sentence: IOB2-repaired `labels` -> [{entity, type, start_token, end_token, score}]."""
-    tags, _ = repair_iob2(labels)
-    spans: list[dict[str, Any]] = []
-    start, typ = -1, ""
-    for i, tag in enumerate([*tags, "O"]):
-        if start >= 0 and tag != f"I-{typ}":
-            end = i - 1
-            entity = (text[offsets[start][0]:offsets[end][1]] if text is not None and offsets
-                      else " ".join(tokens[start:end + 1]))
-            score = sum(scores[start:end + 1]) / (end + 1 - start)
-            spans.append({"entity": entity, "type": typ, "start_token": start, "end_token": end,
-                          "score": round(score, 4)})
-            start = -1
-        if tag.startswith("B-"):
-            start, typ = i, tag[2:]
-    return spans
+    """Entity spans of one sentence as predict writes them: IOB2-repaired `labels` -> [{entity, type, start_token,
+    end_token, score}] (+ start_char, end_char for text input); see bioner.tagger.spans_of."""
+    return [s.to_dict() for s in spans_of(tokens, labels, scores, text, offsets)]
 
 
 def _progress(total: int, enabled: bool | None) -> Any:
@@ -165,7 +152,7 @@ def _progress(total: int, enabled: bool | None) -> Any:
 
 
 def predict_file(
-    checkpoint: str | Path,
+    checkpoint: str | Path | Tagger,
     input_path: str | Path,
     output_path: str | Path,
     *,
@@ -175,44 +162,37 @@ def predict_file(
     device: str | None = None,
     max_length: int | None = None,
     allow_pickle: bool = False,
+    revision: str | None = None,
+    quantize: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Tag `input_path` into `output_path` (module docstring). Returns counts and throughput.
-
-    `progress`: None = a bar only when stderr is a terminal.
-    """
+    """Tag `input_path` into `output_path` (module docstring) with a Tagger, or a checkpoint loaded after the
+    input is found readable. Returns counts and throughput. `progress`: None = a bar only when stderr is a
+    terminal."""
     input_path, output_path = Path(input_path), Path(output_path)
     with _open_input(input_path) as fh:  # fail before loading the model if the input cannot be read
         size = fh.seek(0, 2)
     fmt = detect_format(input_path, fmt)
     records = read_records(input_path, fmt, tokenizer)
-    tok, model = load_checkpoint(checkpoint, allow_pickle=allow_pickle)
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    pending: deque[Record] = deque()
-
-    def feed() -> Iterator[list[str]]:
-        for rec in records:
-            pending.append(rec)
-            yield rec.tokens
-
+    tagger = checkpoint if isinstance(checkpoint, Tagger) else Tagger.load(
+        checkpoint, device=device, allow_pickle=allow_pickle, revision=revision, quantize=quantize,
+        max_length=max_length)
     n_sent = n_tok = n_blank = 0
     types: Counter[str] = Counter()
     t0 = time.perf_counter()
     # a write error (full disk) is an OutputError naming output_path; input errors arrive as PredictError
     with atomic_open(output_path) as out, _progress(size, progress) as bar:
         done = 0
-        for pred in tag_words(feed(), tok, model, batch_size=batch_size, max_length=max_length,
-                              device=device, chunk_size=chunk_size):
-            rec = pending.popleft()
-            spans = extract_spans(rec.tokens, pred.labels, pred.scores, rec.text, rec.offsets)
-            row = {"sentence_id": rec.sentence_id, "tokens": rec.tokens, "predictions": spans, **rec.extra}
+        for rec, spans in tagger.tag_records(records, batch_size=batch_size, chunk_size=chunk_size):
+            row = {"sentence_id": rec.sentence_id, "tokens": rec.tokens,
+                   "predictions": [s.to_dict() for s in spans], **rec.extra}
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             n_sent += 1
             n_tok += len(rec.tokens)
             if has_blank(rec.tokens):
                 n_blank += sum(map(is_blank, rec.tokens))
-            types.update(s["type"] for s in spans)
+            types.update(s.type for s in spans)
             bar.update(rec.nbytes - done)
             done = rec.nbytes
     seconds = time.perf_counter() - t0
@@ -223,4 +203,5 @@ def predict_file(
                     "of an entity)", input_path, n_blank)
     return {"input": str(input_path), "output": str(output_path), "format": fmt, "sentences": n_sent,
             "tokens": n_tok, "blank_tokens": n_blank, "entities": dict(types), "seconds": round(seconds, 3),
-            "sentences_per_second": round(n_sent / seconds, 1) if seconds > 0 else None, "device": device}
+            "sentences_per_second": round(n_sent / seconds, 1) if seconds > 0 else None,
+            "device": str(tagger.device) + (f" ({tagger.quantize})" if tagger.quantize else "")}
