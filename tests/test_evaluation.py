@@ -154,3 +154,146 @@ def test_a_type_the_run_never_had_is_an_error(tmp_path: Path, tiny_backbone: Pat
     _fake_tagger(monkeypatch, [["O"] * 6])
     with pytest.raises(CorpusError, match=r":1: label\(s\) \['B-Protein'\] not in the 9-label space"):
         evaluation.evaluate(ckpt, "test_pubmed", data_dir=tmp_path)
+# any gold file: Tagger.evaluate / bioner evaluate --test_file
+def _conll_spans(tags: list[str]) -> set[tuple[int, int, str]]:
+    """Exact spans by conlleval's chunk rules, written out independently (a chunk starts at B-X, or at I-X after
+    O or another type; it ends before O, B-, or a change of type)."""
+    out, start, typ = set(), None, None
+    for i, t in enumerate([*tags, "O"]):
+        if start is not None and (t == "O" or t.startswith("B-") or t[2:] != typ):
+            out.add((start, i - 1, typ))
+            start = typ = None
+        if t != "O" and start is None:
+            start, typ = i, t[2:]
+    return out
+
+
+def _read_conll(path: Path) -> list[list[tuple[str, str, str]]]:
+    sents, cur = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            sents.append(cur)
+            cur = []
+        else:
+            tok, gold, pred = line.split()
+            cur.append((tok, gold, pred))
+    assert not cur, "the last sentence must end with a blank line"
+    return sents
+
+
+GENE_FILE = [  # gold only for Gene (its Chemical/Disease are not annotated)
+    {"tokens": ["TP53", "binds", "MDM2", "in", "cisplatin", "treated", "cells"],
+     FIELD_FULL: ["B-Gene", "O", "B-Gene", "O", "O", "O", "O"], "decoded_tags": ["O"] * 7},
+    {"tokens": ["IL", "6", "and", "TNF", "alpha", "rise"],
+     FIELD_FULL: ["B-Gene", "I-Gene", "O", "B-Gene", "I-Gene", "O"], "decoded_tags": ["O"] * 6},
+    {"tokens": ["no", "gene", "here"], FIELD_FULL: ["O", "O", "O"], "decoded_tags": ["O"] * 3},
+]
+GENE_PREDS = [  # hand-made, with I- starts (spans predict emits) and types the file is not gold for
+    ["I-Gene", "O", "B-Gene", "O", "B-Chemical", "O", "O"],   # TP53 (I- start: a hit), MDM2 hit, Chemical ignored
+    ["I-Gene", "I-Gene", "O", "B-Gene", "O", "I-Gene"],        # IL 6 hit (I- start), TNF wrong end, "rise" FP
+    ["O", "I-Gene", "B-Disease", ],                             # "gene" FP (I- start), Disease ignored
+]
+
+
+def test_test_file_only_gene_gold_and_conll_agree_with_a_span_count(
+        tmp_path: Path, tiny_backbone: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from bioner.cli import main
+
+    gold = tmp_path / "gene.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
+    ckpt = _checkpoint(tiny_backbone, tmp_path / "ckpt", L9)
+    _fake_tagger(monkeypatch, GENE_PREDS)
+    out, conll = tmp_path / "res" / "gene.json", tmp_path / "res" / "gene.conll"
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--test_file", str(gold), "--types", "Gene",
+                 "--output", str(out), "--conll", str(conll)]) == 0
+    res = json.loads(out.read_text())
+    assert res["annotated_types"] == ["Gene"] and res["field"] == FIELD_FULL and res["sentences"] == 3
+    assert list(res["per_entity"]) == ["Gene"]
+    # hand count: gold TP53, MDM2, IL 6, TNF alpha (4); predicted TP53, MDM2, IL 6, TNF, rise, gene (6); 3 hits
+    assert res["micro"] == pytest.approx({"precision": 3 / 6, "recall": 3 / 4, "f1": 0.6, "support": 4})
+    # the --conll file: restricted to Gene, the same spans; an independent count reproduces the project's F1
+    sents = _read_conll(conll)
+    assert [[t for t, _, _ in s] for s in sents] == [r["tokens"] for r in GENE_FILE]
+    assert not any(lab.endswith(("Chemical", "Disease")) for s in sents for _, g, p in s for lab in (g, p))
+    tp = n_gold = n_pred = 0
+    for s in sents:
+        g, p = _conll_spans([x[1] for x in s]), _conll_spans([x[2] for x in s])
+        tp, n_gold, n_pred = tp + len(g & p), n_gold + len(g), n_pred + len(p)
+    prec, rec = tp / n_pred, tp / n_gold
+    assert (tp, n_gold, n_pred) == (3, 4, 6)
+    assert res["micro"]["f1"] == pytest.approx(2 * prec * rec / (prec + rec), abs=1e-4)
+    assert res["micro"]["precision"] == pytest.approx(prec, abs=1e-12)
+    printed = capsys.readouterr().out
+    assert "gene.jsonl: 3 sentences, types Gene" in printed and f"wrote {conll}" in printed
+
+
+def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_backbone: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bioner.tagger import Tagger
+
+    gold = tmp_path / "gene.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
+    tagger = Tagger.load(_checkpoint(tiny_backbone, tmp_path / "ckpt", L9))
+    _fake_tagger(monkeypatch, GENE_PREDS)
+    res = tagger.evaluate(gold)
+    assert res["annotated_types"] == ["Gene"] and res["micro"]["f1"] == pytest.approx(0.6)
+    # the 5-tag view of the same file has no gold span: which types it is gold for must be said
+    from bioner.tagger import EvaluateError
+
+    with pytest.raises(EvaluateError, match="no gold span in field 'decoded_tags'.*--types"):
+        tagger.evaluate(gold, field="decoded_tags")
+
+
+def test_test_file_types_not_in_the_model_is_a_clear_error(tmp_path: Path, tiny_backbone: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    from bioner.cli import main
+
+    gold = tmp_path / "gene.jsonl"
+    gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
+    ckpt5 = _checkpoint(tiny_backbone, tmp_path / "ckpt5", L5)
+
+    def err(*argv: str) -> str:
+        out = tmp_path / "out.json"
+        assert main(["evaluate", "--checkpoint", str(ckpt5), "--test_file", str(gold), "--output", str(out),
+                     *argv]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and not out.exists()
+        return lines[0]
+
+    msg = err("--types", "Gene")
+    assert "scored on Gene, but the model" in msg and "predicts only Chemical, Disease" in msg
+    assert "nothing to score" in err()  # default types (Gene, from the file): the same
+    assert "has invalid type name(s) ['Pro-tein']" in err("--types", "Gene,Pro-tein")
+    assert "nothing to score" in err("--types", "Gene", "--field", "decoded_tags")
+    assert "expected comma-separated entity types" in err("--types", "Gene,")
+    assert "--field/--types are for --test_file" in err_named(tmp_path, ckpt5, capsys)
+
+
+def err_named(tmp_path: Path, ckpt: Path, capsys: pytest.CaptureFixture) -> str:
+    from bioner.cli import main
+
+    assert main(["evaluate", "--checkpoint", str(ckpt), "--test_set", "test_bc5cdr", "--types", "Gene",
+                 "--data_dir", str(tmp_path)]) == 2
+    return capsys.readouterr().err.strip()
+
+
+def test_named_test_set_conll_and_evaluate_agree(tmp_path: Path, tiny_backbone: Path, small_sample_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """--test_set with --conll, and the same file scored as --test_file with its types: identical scores."""
+    ckpt = _checkpoint(tiny_backbone, tmp_path / "ckpt", L9)
+    conll = tmp_path / "bc5.conll"
+    named = evaluation.evaluate(ckpt, "test_bc5cdr", data_dir=small_sample_dir, conll=conll)
+    from bioner.tagger import Tagger
+
+    anyfile = Tagger.load(ckpt).evaluate(small_sample_dir / DATA_FILES["test_bc5cdr"], types=("Chemical", "Disease"),
+                                         field=FIELD_GOLD)
+    assert named["micro"] == anyfile["micro"] and named["per_entity"] == anyfile["per_entity"]
+    sents = _read_conll(conll)
+    assert len(sents) == named["sentences"]
+    tp = n_gold = n_pred = 0
+    for s in sents:
+        g, p = _conll_spans([x[1] for x in s]), _conll_spans([x[2] for x in s])
+        tp, n_gold, n_pred = tp + len(g & p), n_gold + len(g), n_pred + len(p)
+    assert n_gold == named["micro"]["support"]
+    prec = tp / n_pred if n_pred else 0.0
+    assert named["micro"]["precision"] == pytest.approx(prec, abs=1e-12)

@@ -357,3 +357,79 @@ def test_windows_on_a_trained_model_label_every_word(trained_ckpt: Path, small_s
     agree = sum(a == b for a, b in zip(whole.labels, alone, strict=True)) / len(words)
     assert agree > 0.8
     assert inference.max_positions(tok, model, 64) == 64
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the Python API: from bioner import Tagger
+def test_tagger_predicts_texts_and_token_lists(keyword_ckpt: Path) -> None:
+    from bioner import Span, Tagger
+
+    tagger = Tagger.load(keyword_ckpt, device="cpu")
+    assert tagger.entity_types == ("Chemical", "Disease", "Virus", "Gene") and "Tagger(" in repr(tagger)
+    text = "SARS-CoV-2 and  HIV-1 in ACE2 cells."
+    by_text, by_tokens, empty = tagger.predict([text, ["the", "sars", "cov", "hepatitis"], []])
+    assert [(s.entity, s.type, s.start_token, s.end_token) for s in by_text] == [
+        ("SARS-CoV-2", "Virus", 0, 0), ("HIV-1", "Virus", 2, 2), ("ACE2", "Gene", 4, 4)]
+    for s in by_text:  # character offsets into the original text, which a KG builder can cite
+        assert text[s.start_char:s.end_char] == s.entity
+    assert by_text[1].start_char == 16 and by_text[1].score == round(KEYWORD_SCORE, 4)
+    assert by_tokens == [Span("sars cov", "Virus", 1, 2, round(KEYWORD_SCORE, 4)),
+                         Span("hepatitis", "Disease", 3, 3, round(KEYWORD_SCORE, 4))]
+    assert by_tokens[0].to_dict() == {"entity": "sars cov", "type": "Virus", "start_token": 1, "end_token": 2,
+                                      "score": round(KEYWORD_SCORE, 4)}
+    assert empty == []
+    assert tagger.predict(text) == [by_text]  # a single str is one text
+    assert tagger.predict([text], tokenizer="punct")[0][0].entity == "SARS"  # SARS - CoV - 2 split
+    with pytest.raises(TypeError, match="input 1: expected a text"):
+        tagger.predict(["ok", 42])
+
+
+def test_tagger_stream_is_lazy_and_matches_the_cli(keyword_ckpt: Path, tmp_path: Path) -> None:
+    from bioner import Tagger
+
+    tagger = Tagger.load(str(keyword_ckpt))
+    rng = random.Random(3)
+    sents = [[rng.choice(["the", "sars", "cov", "of", "hiv", "cisplatin"]) for _ in range(rng.randint(1, 20))]
+             for _ in range(40)]
+    pulled = 0
+
+    def gen():
+        nonlocal pulled
+        for s in sents:
+            pulled += 1
+            yield s
+
+    it = tagger.stream(gen(), batch_size=4, chunk_size=8)
+    first = next(it)
+    assert pulled <= 9  # one chunk read, not the whole input
+    api = [first, *it]
+    inp = write_jsonl(tmp_path / "in.jsonl", [{"tokens": s} for s in sents])
+    assert main(["predict", "--checkpoint", str(keyword_ckpt), "--input", str(inp),
+                 "--output", str(tmp_path / "out.jsonl")]) == 0
+    assert [r["predictions"] for r in read_jsonl(tmp_path / "out.jsonl")] == [[s.to_dict() for s in x] for x in api]
+
+
+def test_cli_text_output_has_character_offsets(keyword_ckpt: Path, tmp_path: Path) -> None:
+    inp = tmp_path / "in.txt"
+    inp.write_text("Given cisplatin, HIV-1 fell.\n", encoding="utf-8")
+    predict_file(keyword_ckpt, inp, tmp_path / "out.jsonl", progress=False)
+    (row,) = read_jsonl(tmp_path / "out.jsonl")
+    assert [(p["entity"], p["start_char"], p["end_char"]) for p in row["predictions"]] == [
+        ("cisplatin", 6, 15), ("HIV-1", 17, 22)]
+
+
+def test_int8_quantized_tagger_agrees_with_fp32(trained_ckpt: Path, small_sample_dir: Path) -> None:
+    from bioner import Tagger
+    from bioner.corpus import load_corpus
+
+    sents = load_corpus(small_sample_dir / "bc5cdr" / "bc5cdr_test.jsonl", "decoded_tags").tokens
+    fp32 = Tagger.load(trained_ckpt, device="cpu")
+    int8 = Tagger.load(trained_ckpt, quantize="int8")
+    assert int8.device.type == "cpu" and int8.quantize == "int8"
+    quantized = [n for n, m in int8.model.named_modules() if type(m).__module__.startswith("torch.ao.nn.quantized")]
+    assert any(n.endswith("intermediate.dense") for n in quantized)  # the encoder's Linear layers were replaced
+    assert type(int8.model.classifier) is torch.nn.Linear  # the head stays fp32
+    a = [lab for p in fp32.tag_words(sents) for lab in p.labels]
+    b = [lab for p in int8.tag_words(sents) for lab in p.labels]
+    assert sum(x == y for x, y in zip(a, b, strict=True)) / len(a) > 0.95
+    assert any(lab != "O" for lab in b)

@@ -160,15 +160,22 @@ def check_label_map(checkpoint: str | Path, config: dict[str, Any]) -> list[str]
     return labels
 
 
-def _resolve_device(device: str | torch.device | None) -> torch.device:
+def _resolve_device(device: str | torch.device | None, quantize: str | None = None) -> torch.device:
+    if quantize is not None and quantize not in QUANTIZE_MODES:
+        raise QuantizeError(f"quantize={quantize!r}: allowed values are {', '.join(QUANTIZE_MODES)} or None")
     if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cpu" if quantize or not torch.cuda.is_available() else "cuda")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as err:
         raise TaggerError(f"device {device!r}: {err}; use cpu, cuda, cuda:<n> or mps") from None
+    if quantize and dev.type != "cpu":
+        raise QuantizeError(f"quantize={quantize!r} (PyTorch dynamic quantization) runs on CPU only, not on "
+                            f"{device}; use device='cpu' (--device cpu), or drop quantize on a GPU")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise TaggerError(f"device {device!r}: CUDA is not available in this torch build / machine; use cpu")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise TaggerError(f"device {device!r}: MPS is not available on this machine; use cpu")
     return dev
 
 
@@ -177,7 +184,7 @@ def quantize_int8(model: PreTrainedModel, device: torch.device) -> PreTrainedMod
     batch on the fly); the classifier head stays fp32. CPU only."""
     if device.type != "cpu":
         raise QuantizeError(f"quantize='int8' (PyTorch dynamic quantization) runs on CPU only, not on {device}; "
-                            "use device='cpu' (--device cpu), or drop --quantize on a GPU")
+                            "use device='cpu' (--device cpu), or drop quantize on a GPU")
     engines = set(torch.backends.quantized.supported_engines) - {"none"}
     if not engines:
         raise QuantizeError("quantize='int8': this torch build has no quantized CPU kernels "
@@ -260,9 +267,7 @@ class Tagger:
                  device: str | torch.device | None = None, max_length: int | None = None,
                  quantize: str | None = None) -> None:
         self.tokenizer, self.source, self.max_length = tokenizer, source, max_length
-        self.device = _resolve_device(device)
-        if quantize is not None and quantize not in QUANTIZE_MODES:
-            raise QuantizeError(f"quantize={quantize!r}: allowed values are {', '.join(QUANTIZE_MODES)} or None")
+        self.device = _resolve_device(device, quantize)
         model.eval()
         self.model = quantize_int8(model, self.device) if quantize == "int8" else model.to(self.device)
         self.quantize = quantize
@@ -278,6 +283,7 @@ class Tagger:
         `device`: cpu, cuda, cuda:1, mps (default: cuda if available). `quantize="int8"`: dynamic int8
         quantization of the encoder's Linear layers, CPU only. `max_length`: sub-tokens per window (default: the
         model's limit; longer sentences are tagged in overlapping windows)."""
+        _resolve_device(device, quantize)  # a bad device or quantize fails before any download or load
         name = str(path_or_hub_id)
         local = Path(name).expanduser()
         if revision is not None and local.exists():
