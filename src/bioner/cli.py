@@ -214,6 +214,18 @@ def cmd_predict(args: argparse.Namespace) -> None:
           f"on {res['device']}); entities: {ents}; wrote {res['output']}")
 
 
+def cmd_publish(args: argparse.Namespace) -> None:
+    """A checkpoint + a generated model card -> a Hugging Face Hub model repo, in one commit."""
+    from .publish import publish
+
+    res = publish(args.checkpoint, args.repo, private=args.private, revision=args.revision,
+                  snapshot=args.config_snapshot, metrics=args.metrics, report=args.report,
+                  commit_message=args.message)
+    print(f"published {len(res['files'])} files ({', '.join(res['files'])}) to {res['repo']} "
+          f"(revision {res['revision']}, commit {res['commit']}); load it with "
+          f"Tagger.load({res['repo']!r}) or bioner predict --checkpoint {res['repo']}")
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from .run_metrics import write_run_metrics
 
@@ -284,7 +296,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant, "train": cmd_train,
-            "evaluate": cmd_evaluate, "predict": cmd_predict, "aggregate": cmd_aggregate, "report": cmd_report,
+            "evaluate": cmd_evaluate, "predict": cmd_predict, "publish": cmd_publish, "aggregate": cmd_aggregate,
+            "report": cmd_report,
             "grid": cmd_grid, "demo": cmd_demo}
 
 

@@ -145,6 +145,16 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="int8: dynamic int8 quantization of the encoder's Linear layers (CPU only; "
                    "docs/benchmarks.md has its speed and F1)")
 
+    p = sub.add_parser("publish", help="upload a checkpoint + generated model card to the Hugging Face Hub")
+    p.add_argument("--checkpoint", default="models/best_model")
+    p.add_argument("--repo", required=True, help="Hub model repo id, owner/name")
+    p.add_argument("--private", action="store_true", help="create the repo private (if it does not exist)")
+    p.add_argument("--revision", help="branch to commit to (created if missing; default main)")
+    p.add_argument("--config_snapshot", help="default: config_snapshot.yaml beside the checkpoint")
+    p.add_argument("--metrics", help="this run's metrics.json (bioner aggregate), for the card's test scores")
+    p.add_argument("--report", help="bioner report's aggregated_results.json: mean +- std over seeds in the card")
+    p.add_argument("--message", help="commit message")
+
     p = sub.add_parser("aggregate", help="flat metrics.json for dvc exp show, config snapshot, scaling point")
     p.add_argument("--model_dir", default="models", help="holds config_snapshot.yaml (from bioner train)")
     p.add_argument("--metrics_dir", default="metrics", help="holds eval_<test set>.json; gets metrics.json")

@@ -1,0 +1,321 @@
+"""`bioner publish`: upload a trained checkpoint and a generated model card to the Hugging Face Hub, in one commit.
+
+What goes up: the checkpoint's safetensors weights, config (with the label map), tokenizer files and bioner.json,
+plus README.md, a model card with the Hub's metadata header (huggingface_hub.ModelCardData) that states the label
+map, backbone, strategy, every training param (config_snapshot.yaml), the data source and revision, per-entity
+test scores (metrics.json of this run: one seed; `--report` adds mean +- std over the seeds of its configuration
+from `bioner report`), intended use, limitations, and how to load it with `Tagger.load` and plain transformers.
+
+Everything is checked before the first request: the repo id, the checkpoint (it must load as a Tagger), the
+card's inputs, a token. The token comes only from huggingface_hub's usual places (HF_TOKEN, the `hf auth login`
+cache) and is never printed, logged or written. The files go up as a single commit (`HfApi.create_commit`), so
+a failure leaves the repo as it was: nothing is half uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+from .labels import TEST_SETS
+
+log = logging.getLogger(__name__)
+
+#: Checkpoint files that are uploaded (pickle weights, optimizer state and dotfiles never are).
+UPLOAD_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model")
+
+STRATEGY_TEXT = {
+    "single_source": "trained on BC5CDR gold only (Chemical, Disease; 5 labels)",
+    "sequential": "trained on BC5CDR gold, then fine-tuned on the dictionary-labelled (silver) PubMed corpus",
+    "joint_uniform": "trained on BC5CDR gold and the silver PubMed corpus shuffled together, weight 1",
+    "joint_noise_aware": "trained on BC5CDR gold and the silver PubMed corpus, silver examples down-weighted",
+    "joint_partial": "trained on BC5CDR gold and the silver PubMed corpus with a partial-label loss: an O token is "
+                     "not punished for the types its source does not annotate",
+}
+TEST_TEXT = {
+    "test_bc5cdr": "BC5CDR test (BioCreative V CDR): gold for Chemical and Disease only",
+    "test_pubmed": "PubMed test: 100 sentences, gold for Gene (70 BC2GM sentences) and Virus (30 species-corpus "
+                   "sentences) only; with so few sentences its F1s move by several points between seeds",
+}
+PREFIX = {"test_bc5cdr": "bc5cdr", "test_pubmed": "pubmed"}
+
+
+class PublishError(UserError, RuntimeError):
+    """A publish that cannot be done as asked; one line that says what to do. Nothing was uploaded."""
+
+
+def check_repo_id(repo_id: str) -> None:
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    allowed = ("use owner/name: letters, digits, '-', '_' and '.', at most 96 characters, no '--' or '..', "
+               "not starting or ending with '-' or '.'")
+    if repo_id.count("/") != 1:
+        raise PublishError(f"--repo {repo_id!r}: expected owner/name (e.g. my-lab/bioner-minilm); {allowed}")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        reason = str(err).split(".")[0]
+        raise PublishError(f"--repo {repo_id!r}: not a valid Hub repo id ({reason}); {allowed}") from None
+
+
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise PublishError(f"{path}: cannot read the {what} ({type(err).__name__})") from None
+    if not isinstance(data, dict):
+        raise PublishError(f"{path}: not a {what}")
+    return data
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise PublishError(f"{path}: cannot read the {what} ({type(err).__name__})") from None
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _params(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The training params of a config snapshot (settings only: not the resolved values or the run summary)."""
+    return {k: v for k, v in snapshot.items() if k not in ("resolved", "run")}
+
+
+def _scores(metrics: dict[str, Any], types: list[str]) -> list[dict[str, Any]]:
+    """Rows (test set, entity, P, R, F1, support) from a flat metrics.json, for the types each test set covers."""
+    rows = []
+    for ts, spec in TEST_SETS.items():
+        p = PREFIX[ts]
+        for t in [*spec.annotated_types, "micro"]:
+            sfx = "" if t == "micro" else f"_{t}"
+            if f"{p}_f1{sfx}" not in metrics or (t != "micro" and t not in types):
+                continue
+            rows.append({"test_set": ts, "entity": t, "precision": metrics.get(f"{p}_precision{sfx}"),
+                         "recall": metrics.get(f"{p}_recall{sfx}"), "f1": metrics[f"{p}_f1{sfx}"],
+                         "support": metrics.get(f"{p}_support{sfx}")})
+    return rows
+
+
+def _report_group(report: dict[str, Any], snapshot: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The `bioner report` group of this checkpoint's configuration: every param equal except the seed."""
+    mine = {k: v for k, v in _flat(_params(snapshot)).items() if k != "seed"}
+    for g in report.get("groups", []):
+        params = g.get("params") or {}
+        if params and all(mine.get(k) == v for k, v in params.items()):
+            return g
+    raise PublishError(f"{path}: no configuration there has this checkpoint's settings (strategy "
+                       f"{snapshot.get('strategy')}, backbone {snapshot.get('backbone')}); pass the report of "
+                       "the study that trained it, or leave --report out")
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metrics: dict[str, Any] | None,
+               group: dict[str, Any] | None = None) -> str:
+    """README.md text: the Hub metadata header + the card (module docstring)."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    types = list(dict.fromkeys(lab[2:] for lab in labels if lab != "O"))
+    params = _params(snapshot)
+    resolved = snapshot.get("resolved") or {}
+    run = snapshot.get("run") or {}
+    strategy, backbone, seed = params.get("strategy"), params.get("backbone"), params.get("seed")
+    model_id = str(resolved.get("model_id") or backbone)
+    data = params.get("data") or {}
+    source = data.get("source")
+    hub_data = source == "hub"
+    base_model = {"minilm": "sentence-transformers/all-MiniLM-L6-v2"}.get(
+        str(backbone), model_id if model_id.count("/") == 1 and not model_id.startswith((".", "/", "~")) else None)
+    rows = _scores(metrics, types) if metrics else []
+    evals = [EvalResult(task_type="token-classification", task_name="Named entity recognition",
+                        dataset_type=str(data.get("repo")) if hub_data else ts,
+                        dataset_name=TEST_TEXT[ts].split(":")[0],
+                        dataset_split="test", metric_type="f1", metric_name=f"F1 ({r['entity']})",
+                        metric_value=round(float(r["f1"]), 4))
+             for r in rows for ts in [r["test_set"]]]
+    card_data = ModelCardData(
+        language="en", library_name="transformers", pipeline_tag="token-classification",
+        tags=["bioner-ds", "biomedical", "named-entity-recognition", "token-classification", *types],
+        base_model=base_model, datasets=[str(data.get("repo"))] if hub_data else None,
+        model_name=repo_id.split("/")[1] if evals else None, eval_results=evals or None)
+    name = repo_id.split("/")[1]
+    if source == "hub":
+        data_line = f"the Hugging Face dataset `{data.get('repo')}` at revision `{data.get('revision')}`"
+    elif source == "sample":
+        data_line = (f"the synthetic sample corpus of BioNER-DS (`bioner.sample`, seed {data.get('sample_seed')}): "
+                     "**not real data**, a demo model only")
+    else:
+        data_line = ("a local copy of the BioNER-DS data in the Hub layout (`data.source` below), not the "
+                     f"revision-pinned Hub dataset `{data.get('repo')}`")
+    silver = params.get("silver") or {}
+    lines = [
+        f"# {name}", "",
+        f"A token classifier for **{', '.join(types)}** mentions in biomedical text, built with "
+        f"BioNER-DS on `{model_id}` (backbone `{backbone}`): strategy `{strategy}`, "
+        f"{STRATEGY_TEXT.get(str(strategy), 'see the params below')}.", "",
+        "## Use", "",
+        "```python",
+        "from bioner import Tagger                      # pip install bioner-ds",
+        f'tagger = Tagger.load("{repo_id}")              # revision="<commit sha>" pins this version',
+        'tagger.predict(["SARS-CoV-2 raised IL-6 in cisplatin-treated patients."])',
+        "```", "",
+        "Each input is a text (spans carry character offsets into it) or a list of tokens; each span has "
+        "`entity`, `type`, `start_token`, `end_token` (inclusive), `score`. Shell: "
+        f"`bioner predict --checkpoint {repo_id} --input abstracts.txt --output spans.jsonl`.", "",
+        "With plain transformers (the model labels each word at its first sub-token, so aggregate the same way):",
+        "", "```python", "from transformers import pipeline",
+        f'ner = pipeline("token-classification", model="{repo_id}", aggregation_strategy="first")',
+        'ner("SARS-CoV-2 raised IL-6 in cisplatin-treated patients.")', "```", "",
+        "## Labels", "", "| id | label |", "|---:|---|", *[f"| {i} | `{lab}` |" for i, lab in enumerate(labels)], "",
+        "IOB2; predicted labels are repaired to valid IOB2 (an `I-X` that does not continue an X span starts one) "
+        "before spans are read, and test scores are computed on exactly those spans.", "",
+        "## Training", "",
+        f"- Data: {data_line}. Gold: BC5CDR train (Chemical, Disease); silver: sentences from BC2GM, LINNAEUS, "
+        "BioNLP11ID/13CG with Gene/Virus labels from dictionary matching"
+        + ("" if strategy == "single_source" else f" (silver:gold ratio `{silver.get('ratio')}`)") + ".",
+        f"- Seed {seed}; learning rate {resolved.get('learning_rate')}; "
+        f"best validation F1 {_fmt((run.get('phase2') or run.get('phase1') or {}).get('best_validation_f1'))}.",
+        "- Every training param (`config_snapshot.yaml` of the run):", "", "```yaml",
+        yaml.safe_dump(params, sort_keys=False).rstrip(), "```", "",
+    ]
+    lines += ["## Evaluation", ""]
+    if rows:
+        lines += ["Entity-level precision / recall / F1 (exact span match, conlleval-compatible) of **this "
+                  f"checkpoint** (1 seed: {seed}); each test set is scored only on the types it is gold for.", "",
+                  "| test set | entity | P | R | F1 | gold spans |", "|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {r['test_set']} | {r['entity']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | "
+                  f"{_fmt(r['f1'])} | {_fmt(r['support'])} |" for r in rows]
+    else:
+        lines += ["No test scores were given at publish time (`bioner publish --metrics metrics/metrics.json`)."]
+    if group:
+        gm = group.get("metrics") or {}
+        keys = [(ts, t) for ts in TEST_SETS for t in [*TEST_SETS[ts].annotated_types, "micro"]
+                if f"{PREFIX[ts]}_f1{'' if t == 'micro' else '_' + t}" in gm and (t == "micro" or t in types)]
+        n = max((m.get("n", 0) for m in gm.values() if isinstance(m, dict)), default=0)
+        lines += ["", f"Across the {n} seeds of this configuration ({group.get('label')}; seeds "
+                  f"{', '.join(map(str, group.get('seeds', [])))}), F1 mean +- sample std:", "",
+                  "| test set | entity | F1 mean | std | n |", "|---|---|---:|---:|---:|"]
+        for ts, t in keys:
+            m = gm[f"{PREFIX[ts]}_f1{'' if t == 'micro' else '_' + t}"]
+            lines.append(f"| {ts} | {t} | {_fmt(m.get('mean'))} | {_fmt(m.get('std'))} | {m.get('n')} |")
+    lines += [
+        "", "## Intended use", "",
+        "Tagging chemicals, diseases" + (", viruses and genes" if len(types) > 2 else "")
+        + " in English biomedical abstracts and papers, in bulk (e.g. to build a knowledge graph), by "
+        "researchers who check what they cite: every span comes with a score and its offsets in the source text. "
+        "Not for clinical decisions.", "",
+        "## Limitations", "",
+        *[f"- {TEST_TEXT[ts]}." for ts in TEST_SETS],
+        "- Gene and Virus are learned from **silver** labels (dictionary matches): ambiguous acronyms (ER, RT, "
+        "CT, PD), enzymes and hormones are mislabelled there, and names outside the dictionaries are taught as "
+        "O, so expect lower recall on them than on the gold-trained Chemical and Disease."
+        if strategy != "single_source" else
+        "- Trained on BC5CDR only: it knows Chemical and Disease, nothing else.",
+        "- Trained on BC5CDR-style tokenization (every punctuation character a token); `Tagger.predict` splits "
+        "text with a rule that keeps names such as SARS-CoV-2 and IL-6 whole (`tokenizer=\"punct\"` splits like "
+        "the corpus).",
+        "- Sentences longer than the model's window are tagged in overlapping windows; nothing is truncated.", "",
+    ]
+    return f"---\n{card_data.to_yaml()}\n---\n\n" + "\n".join(lines)
+
+
+def _hub_error(err: BaseException, repo_id: str) -> PublishError | None:
+    from huggingface_hub import errors
+
+    first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)[:200]
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    if isinstance(err, errors.HfHubHTTPError) and status in (401, 403):
+        return PublishError(f"the Hub refused the token for {repo_id} (HTTP {status}): it needs write access to "
+                            "that namespace; log in again with `hf auth login` or set HF_TOKEN. Nothing was uploaded")
+    if isinstance(err, errors.HfHubHTTPError):
+        return PublishError(f"publishing to {repo_id} failed ({type(err).__name__}: {first}). Nothing was "
+                            "uploaded (the files go up in one commit, which was not made)")
+    name = type(err).__name__
+    if isinstance(err, (ConnectionError, TimeoutError, OSError)) or "Connect" in name or "Timeout" in name:
+        return PublishError(f"cannot reach the Hugging Face Hub to publish {repo_id} ({name}: {first}); check the "
+                            "network (HF_ENDPOINT). Nothing was uploaded")
+    return None
+
+
+def publish(checkpoint: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None,
+            snapshot: str | Path | None = None, metrics: str | Path | None = None, report: str | Path | None = None,
+            commit_message: str | None = None) -> dict[str, Any]:
+    """Upload `checkpoint` + a generated model card to Hub model repo `repo_id` in one commit (module docstring).
+
+    `snapshot` default: config_snapshot.yaml beside the checkpoint (`bioner train` writes it there). `metrics`:
+    a metrics.json of this run (`bioner aggregate`); refused if the config_snapshot.yaml beside it is another
+    run's. `report`: `bioner report`'s aggregated_results.json. `revision`: a branch (created if missing).
+    Returns {repo, revision, commit, url, files}."""
+    from huggingface_hub import CommitOperationAdd, HfApi, constants, get_token
+
+    check_repo_id(repo_id)
+    ckpt = Path(checkpoint)
+    if not ckpt.is_dir():
+        raise PublishError(f"{ckpt}: checkpoint directory not found; publish uploads a local checkpoint "
+                           "(e.g. models/best_model after `bioner train` or `dvc pull`)")
+    snap_path = Path(snapshot) if snapshot else ckpt.parent / "config_snapshot.yaml"
+    if not snap_path.is_file():
+        raise PublishError(f"{snap_path}: config snapshot not found (bioner train writes it beside best_model); "
+                           "pass --config_snapshot PATH (e.g. metrics/config_snapshot.yaml)")
+    snap = _read_yaml(snap_path, "config snapshot written by `bioner train`")
+    if "strategy" not in snap or "backbone" not in snap:
+        raise PublishError(f"{snap_path}: not a config snapshot written by `bioner train` (no strategy/backbone)")
+    met = None
+    if metrics:
+        mpath = Path(metrics)
+        met = _read_json(mpath, "metrics.json written by `bioner aggregate`")
+        if not isinstance(met, dict):
+            raise PublishError(f"{mpath}: not a metrics.json written by `bioner aggregate`")
+        beside = mpath.parent / "config_snapshot.yaml"
+        mine = (snap.get("run") or {}).get("fingerprint")
+        if beside.is_file() and mine and (other := (_read_yaml(beside, "config snapshot").get("run") or {})
+                                          .get("fingerprint")) != mine:
+            raise PublishError(f"{mpath} belongs to another run (fingerprint {other} in {beside}, {mine} in "
+                               f"{snap_path}); pass the metrics of this checkpoint")
+    group = _report_group(_read_json(Path(report), "aggregated_results.json"), snap, Path(report)) if report else None
+    if constants.HF_HUB_OFFLINE:
+        raise PublishError("HF_HUB_OFFLINE=1 is set: publishing needs the network; unset it. Nothing was uploaded")
+    if get_token() is None:
+        raise PublishError("not logged in to the Hugging Face Hub: run `hf auth login` or set HF_TOKEN to a token "
+                           "with write access. Nothing was uploaded")
+    from .tagger import Tagger
+
+    tagger = Tagger.load(ckpt, device="cpu")  # what goes up must load back: label map, safetensors, tokenizer
+    card = model_card(repo_id, tagger.labels, snap, met, group)
+    files = sorted({p for pat in UPLOAD_PATTERNS for p in ckpt.glob(pat) if p.is_file()
+                    and not p.name.startswith(".")})
+    api = HfApi()
+    ops = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p)) for p in files]
+    ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8")))
+    message = commit_message or f"bioner publish: {snap.get('strategy')} on {snap.get('backbone')}, seed " \
+                                f"{snap.get('seed')}"
+    try:
+        url = api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        info = api.create_commit(repo_id, ops, commit_message=message, revision=revision)
+    except Exception as err:
+        mapped = _hub_error(err, repo_id)
+        if mapped is None:
+            raise
+        raise mapped from None
+    log.info("published %d files to %s (commit %s)", len(ops), repo_id, info.oid)
+    return {"repo": repo_id, "revision": revision or "main", "commit": info.oid, "url": str(url),
+            "files": [p.name for p in files] + ["README.md"]}
