@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch_size", type=int, default=64, help="ours")
     ap.add_argument("--no_f1", action="store_true", help="skip the BC5CDR test F1 of fp32/int8")
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--max_load", type=float, help="wait (up to 20 min) for a 1-minute load average below this "
+                    "before each child (default: measure at once, under whatever load there is)")
     ap.add_argument("--child", choices=["fp32", "int8", "pipeline"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--f1", action="store_true", help=argparse.SUPPRESS)
@@ -202,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         child(args)
         return 0
 
-    from common import peak_rss_of
+    from common import peak_rss_of, wait_for_quiet
 
     arms, threads = args.arms.split(","), [int(t) for t in args.threads.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench_predict."))
@@ -221,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                 if rnd == 0 and th == threads[0] and not args.no_f1:
                     cmd.append("--f1")
                 env = {**os.environ, "OMP_NUM_THREADS": str(th), "MKL_NUM_THREADS": str(th)}
+                if args.max_load is not None:
+                    wait_for_quiet(args.max_load)
                 meta = peak_rss_of(cmd, env=env, log=work / f"{arm}_{th}_{rnd}.log")
                 if meta["rc"] != 0:
                     print((work / f"{arm}_{th}_{rnd}.log").read_text()[-3000:], file=sys.stderr)

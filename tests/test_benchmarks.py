@@ -63,3 +63,21 @@ def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
     assert rows["Gene"]["relabelled_spans"] >= rows["Gene"]["identical"] > 0
     big = res["memory"][-1]
     assert big["rc"] == 0 and big["names"] >= 3000 and big["peak_rss_mib"] > 0
+
+
+def test_bench_predict_fp32_int8_pipeline(tmp_path: Path, small_sample_dir: Path, tiny_backbone: Path) -> None:
+    from bioner import settings as S
+    from bioner.training import train
+
+    s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 0,
+                     "train": {"epochs": 2, "learning_rate": 5e-3}})
+    train(s, tmp_path / "models", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "work")
+    res = _run("bench_predict.py", "--checkpoint", str(tmp_path / "models" / "best_model"), "--data_dir",
+               str(small_sample_dir), "--sentences", "20", "--rounds", "1", "--threads", "1", tmp_path=tmp_path)
+    # exit 0: fp32 and the pipeline gave the same spans on every sentence
+    rows = {r["arm"]: r for r in res["rows"]}
+    assert set(rows) == {"fp32", "int8", "pipeline"} and res["sentences"] == 20
+    assert rows["fp32"]["bc5cdr"]["sentences"] == 40 and rows["fp32"]["bc5cdr"]["f1"] > 0
+    assert abs(rows["int8"]["bc5cdr"]["f1"] - rows["fp32"]["bc5cdr"]["f1"]) < 0.05
+    assert all(r["peak_rss_mib"] > 100 and r["sentences_per_s"] > 0 for r in rows.values())
+    assert rows["fp32"]["x_fp32"] == 1.0 and rows["pipeline"]["x_pipeline"] == 1.0
