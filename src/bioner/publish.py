@@ -159,16 +159,27 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
     if source == "hub":
         data_line = f"the Hugging Face dataset `{data.get('repo')}` at revision `{data.get('revision')}`"
     elif source == "sample":
-        data_line = (f"the synthetic sample corpus of BioNER-DS (`bioner.sample`, seed {data.get('sample_seed')}): "
-                     "**not real data**, a demo model only")
+        data_line = (f"the synthetic sample corpus of BioNER-DS (`bioner.sample`, seed {data.get('sample_seed')}), "
+                     "not real data")
     else:
-        data_line = ("a local copy of the BioNER-DS data in the Hub layout (`data.source` below), not the "
-                     f"revision-pinned Hub dataset `{data.get('repo')}`")
-    silver = params.get("silver") or {}
+        data_line = ("a local copy of the BioNER-DS data in the Hub layout, not the revision-pinned Hub dataset "
+                     f"`{data.get('repo')}`")
+    counts = run.get("data") or {}
+    read = (f" The run read {counts.get('gold_sentences')} gold, {counts.get('silver_sentences', 0)} silver and "
+            f"{counts.get('validation_sentences')} validation sentences (`bioner train --data_dir` outside the DVC "
+            "pipeline reads its files from elsewhere without changing `data.source`)." if counts else "")
+    sources_line = ("Gold: BC5CDR train (Chemical, Disease)." if strategy == "single_source" else
+                    "Gold: BC5CDR train (Chemical, Disease); silver: sentences from BC2GM, LINNAEUS, "
+                    "BioNLP11ID/13CG with Gene/Virus labels from dictionary matching (silver:gold ratio "
+                    f"`{(params.get('silver') or {}).get('ratio')}`).")
+    shown_model = base_model or model_id
+    scope = " and ".join([", ".join(t.lower() + ("es" if t == "Virus" else "s") for t in types[:-1]),
+                          types[-1].lower() + ("es" if types[-1] == "Virus" else "s")]) if len(types) > 1 else types[0]
+    covered = [ts for ts, spec in TEST_SETS.items() if any(t in types for t in spec.annotated_types)]
     lines = [
         f"# {name}", "",
         f"A token classifier for **{', '.join(types)}** mentions in biomedical text, built with "
-        f"BioNER-DS on `{model_id}` (backbone `{backbone}`): strategy `{strategy}`, "
+        f"BioNER-DS on `{shown_model}` (backbone `{backbone}`): strategy `{strategy}`, "
         f"{STRATEGY_TEXT.get(str(strategy), 'see the params below')}.", "",
         "## Use", "",
         "```python",
@@ -187,9 +198,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
         "IOB2; predicted labels are repaired to valid IOB2 (an `I-X` that does not continue an X span starts one) "
         "before spans are read, and test scores are computed on exactly those spans.", "",
         "## Training", "",
-        f"- Data: {data_line}. Gold: BC5CDR train (Chemical, Disease); silver: sentences from BC2GM, LINNAEUS, "
-        "BioNLP11ID/13CG with Gene/Virus labels from dictionary matching"
-        + ("" if strategy == "single_source" else f" (silver:gold ratio `{silver.get('ratio')}`)") + ".",
+        f"- Data (setting `data.source: {source}`): {data_line}.{read} {sources_line}",
         f"- Seed {seed}; learning rate {resolved.get('learning_rate')}; "
         f"best validation F1 {_fmt((run.get('phase2') or run.get('phase1') or {}).get('best_validation_f1'))}.",
         "- Every training param (`config_snapshot.yaml` of the run):", "", "```yaml",
@@ -217,12 +226,11 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
             lines.append(f"| {ts} | {t} | {_fmt(m.get('mean'))} | {_fmt(m.get('std'))} | {m.get('n')} |")
     lines += [
         "", "## Intended use", "",
-        "Tagging chemicals, diseases" + (", viruses and genes" if len(types) > 2 else "")
-        + " in English biomedical abstracts and papers, in bulk (e.g. to build a knowledge graph), by "
+        f"Tagging {scope} in English biomedical abstracts and papers, in bulk (e.g. to build a knowledge graph), by "
         "researchers who check what they cite: every span comes with a score and its offsets in the source text. "
         "Not for clinical decisions.", "",
         "## Limitations", "",
-        *[f"- {TEST_TEXT[ts]}." for ts in TEST_SETS],
+        *[f"- {TEST_TEXT[ts]}." for ts in covered],
         "- Gene and Virus are learned from **silver** labels (dictionary matches): ambiguous acronyms (ER, RT, "
         "CT, PD), enzymes and hormones are mislabelled there, and names outside the dictionaries are taught as "
         "O, so expect lower recall on them than on the gold-trained Chemical and Disease."
