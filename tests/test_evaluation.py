@@ -237,6 +237,8 @@ def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_back
     _fake_tagger(monkeypatch, GENE_PREDS)
     res = tagger.evaluate(gold)
     assert res["annotated_types"] == ["Gene"] and res["micro"]["f1"] == pytest.approx(0.6)
+    _fake_tagger(monkeypatch, GENE_PREDS)
+    assert tagger.evaluate(gold, types="Gene")["micro"] == res["micro"]  # a str, as on the command line
     # the 5-tag view of the same file has no gold span: which types it is gold for must be said
     from bioner.tagger import EvaluateError
 

@@ -364,7 +364,7 @@ class Tagger:
         return list(self.stream(inputs, batch_size=batch_size, tokenizer=tokenizer))
 
     # ------------------------------------------------------------------------------------------- scoring
-    def evaluate(self, gold_jsonl: str | Path, *, types: Iterable[str] | None = None, field: str | None = None,
+    def evaluate(self, gold_jsonl: str | Path, *, types: str | Iterable[str] | None = None, field: str | None = None,
                  batch_size: int = 64, output: str | Path | None = None, conll: str | Path | None = None
                  ) -> dict[str, Any]:
         """Micro and per-entity P/R/F1 with gold-span support of this model on a gold JSONL file (records with
@@ -376,5 +376,7 @@ class Tagger:
         lines CoNLL's conlleval reads to `conll` (both optional, written atomically)."""
         from .evaluation import evaluate_file
 
+        if isinstance(types, str):  # "Gene,Disease" as on the command line
+            types = [t.strip() for t in types.split(",")]
         return evaluate_file(self, gold_jsonl, types=tuple(types) if types is not None else None, field=field,
                              batch_size=batch_size, output=output, conll=conll)
