@@ -180,8 +180,10 @@ def _resolve_device(device: str | torch.device | None, quantize: str | None = No
 
 
 def quantize_int8(model: PreTrainedModel, device: torch.device) -> PreTrainedModel:
-    """PyTorch dynamic int8 quantization of the encoder's Linear layers (weights int8, activations quantized per
-    batch on the fly); the classifier head stays fp32. CPU only."""
+    """PyTorch dynamic int8 quantization of the encoder's Linear layers: weights int8 with one scale per output
+    channel, activations quantized per batch on the fly; the classifier head stays fp32. CPU only. Per-channel
+    rather than torch's default per-tensor scales: on the MiniLM checkpoint per-tensor lost several times the
+    F1 (docs/benchmarks.md s.5)."""
     if device.type != "cpu":
         raise QuantizeError(f"quantize='int8' (PyTorch dynamic quantization) runs on CPU only, not on {device}; "
                             "use device='cpu' (--device cpu), or drop quantize on a GPU")
@@ -189,9 +191,9 @@ def quantize_int8(model: PreTrainedModel, device: torch.device) -> PreTrainedMod
     if not engines:
         raise QuantizeError("quantize='int8': this torch build has no quantized CPU kernels "
                             "(torch.backends.quantized.supported_engines is empty); drop --quantize")
-    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    spec = {name: default_dynamic_qconfig for name, mod in model.named_modules()
+    spec = {name: per_channel_dynamic_qconfig for name, mod in model.named_modules()
             if isinstance(mod, torch.nn.Linear) and name != "classifier"}
     with warnings.catch_warnings():  # torch deprecates eager-mode quantization in favour of torchao (not installed)
         warnings.simplefilter("ignore")
