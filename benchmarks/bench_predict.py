@@ -8,7 +8,7 @@ that interleave the arms, so a neighbour's load hits every arm alike; the best r
 outside the timings (each child warms up on 64 sentences first). The script checks that fp32 and the pipeline
 give the same spans (type, start_token, end_token; scores within 1e-3), counts the sentences where int8 differs
 from fp32, and scores fp32 and int8 on the full BC5CDR test set with the project's scoring path
-(Tagger.evaluate, as `bioner evaluate`). It prints the load average with every figure: on a shared machine they
+(`bioner evaluate`'s, through the Tagger). It prints the load average with every figure: on a shared machine they
 are lower bounds, comparable within one run only.
 
     python benchmarks/bench_predict.py --checkpoint scratch/minilm_ss/best_model --data_dir ../shared/data \
@@ -43,6 +43,7 @@ import transformers  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
 from bioner.corpus import load_corpus  # noqa: E402
+from bioner.evaluation import evaluate  # noqa: E402
 from bioner.inference import tag_words  # noqa: E402
 from bioner.labels import FIELD_FULL, TEST_SETS  # noqa: E402
 from bioner.modeling import load_checkpoint  # noqa: E402
@@ -158,9 +159,8 @@ def child(args: argparse.Namespace) -> None:
                load_after=os.getloadavg()[0])
     if args.f1 and args.child != "pipeline":
         t0 = time.perf_counter()
-        spec = TEST_SETS["test_bc5cdr"]
-        ev = tagger.evaluate(args.data_dir / spec.path, types=spec.annotated_types, field=spec.field,
-                             batch_size=args.batch_size)
+        ev = evaluate(args.checkpoint, "test_bc5cdr", data_dir=args.data_dir, batch_size=args.batch_size,
+                      load=lambda: tagger)
         res["bc5cdr"] = {"f1": ev["micro"]["f1"], "precision": ev["micro"]["precision"],
                          "recall": ev["micro"]["recall"], "sentences": ev["sentences"],
                          "seconds": time.perf_counter() - t0,

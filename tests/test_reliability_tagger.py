@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from bioner.cli import main
-from bioner.labels import LABEL2ID_9TAG
+from bioner.labels import SEED_TYPES
 
+LABEL2ID_9TAG = SEED_TYPES.scheme("gold+silver").label2id
 LABELS = list(LABEL2ID_9TAG)
 
 
@@ -155,9 +156,9 @@ def test_hub_id_offline_and_revision_of_a_path(good_ckpt: Path, tmp_path: Path,
 @pytest.mark.parametrize(("content", "phrase"), [
     ('{"tokens": ["a"], "decoded_tags_pseudo_final": ["O"]}\n{"tokens": ["b"\n', "gold.jsonl:2: bad JSON"),
     ('{"tokens": ["a"], "decoded_tags": ["O"]}\n', "gold.jsonl:1: missing field 'decoded_tags_pseudo_final'"),
-    ('{"tokens": ["a"], "decoded_tags_pseudo_final": ["B-Species"]}\n', "label(s) ['B-Species'] not in the"),
+    ('{"tokens": ["a"], "decoded_tags_pseudo_final": ["Gene"]}\n', "gold.jsonl:1: invalid label(s) ['Gene']"),
     ("", "gold.jsonl:1: file is empty"),
-], ids=["bad_json", "missing_field", "unknown_label", "empty"])
+], ids=["bad_json", "missing_field", "malformed_label", "empty"])
 def test_test_file_errors_name_the_line(content: str, phrase: str, good_ckpt: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     gold = tmp_path / "gold.jsonl"

@@ -173,12 +173,12 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
             raise UserError("--output_dir is for --test_set; with --test_file use --output FILE")
         from .corpus import load_corpus
         from .evaluation import check_types
-        from .labels import FIELD_9TAG
+        from .labels import FIELD_FULL
 
-        field = args.field or FIELD_9TAG
+        field = args.field or FIELD_FULL
         types = _types_flag(args.types)
         if types is not None:
-            check_types(types, field)  # flag errors before reading the file or loading the model
+            check_types(types)  # flag errors before reading the file or loading the model
         corpus = load_corpus(args.test_file, field)  # file errors (file:line) before loading the model
         res = evaluate_file(load(), args.test_file, types=types, field=field, batch_size=args.batch_size,
                             output=args.output, conll=args.conll, corpus=corpus)

@@ -96,18 +96,25 @@ def _params(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in snapshot.items() if k not in ("resolved", "run")}
 
 
-def _scores(metrics: dict[str, Any], types: list[str]) -> list[dict[str, Any]]:
-    """Rows (test set, entity, P, R, F1, support) from a flat metrics.json, for the types each test set covers."""
-    rows = []
-    for ts, spec in TEST_SETS.items():
+def _scored(keys: Any, types: list[str]) -> list[tuple[str, str]]:
+    """(test set, entity or "micro") pairs that `keys` (metrics.json or report keys) hold an F1 for, in the test
+    set table's order and the model's type order: the types each test set was scored on."""
+    out = []
+    for ts in TEST_SETS:
         p = PREFIX[ts]
-        for t in [*spec.annotated_types, "micro"]:
-            sfx = "" if t == "micro" else f"_{t}"
-            if f"{p}_f1{sfx}" not in metrics or (t != "micro" and t not in types):
-                continue
-            rows.append({"test_set": ts, "entity": t, "precision": metrics.get(f"{p}_precision{sfx}"),
-                         "recall": metrics.get(f"{p}_recall{sfx}"), "f1": metrics[f"{p}_f1{sfx}"],
-                         "support": metrics.get(f"{p}_support{sfx}")})
+        out += [(ts, t) for t in types if f"{p}_f1_{t}" in keys]
+        out += [(ts, "micro")] if f"{p}_f1" in keys else []
+    return out
+
+
+def _scores(metrics: dict[str, Any], types: list[str]) -> list[dict[str, Any]]:
+    """Rows (test set, entity, P, R, F1, support) from a flat metrics.json."""
+    rows = []
+    for ts, t in _scored(metrics, types):
+        p, sfx = PREFIX[ts], "" if t == "micro" else f"_{t}"
+        rows.append({"test_set": ts, "entity": t, "precision": metrics.get(f"{p}_precision{sfx}"),
+                     "recall": metrics.get(f"{p}_recall{sfx}"), "f1": metrics[f"{p}_f1{sfx}"],
+                     "support": metrics.get(f"{p}_support{sfx}")})
     return rows
 
 
@@ -175,7 +182,8 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
     shown_model = base_model or model_id
     scope = " and ".join([", ".join(t.lower() + ("es" if t == "Virus" else "s") for t in types[:-1]),
                           types[-1].lower() + ("es" if types[-1] == "Virus" else "s")]) if len(types) > 1 else types[0]
-    covered = [ts for ts, spec in TEST_SETS.items() if any(t in types for t in spec.annotated_types)]
+    gold_types = (params.get("sources") or {}).get("gold") or []
+    covered = ["test_bc5cdr"] + (["test_pubmed"] if any(t not in gold_types for t in types) else [])
     lines = [
         f"# {name}", "",
         f"A token classifier for **{', '.join(types)}** mentions in biomedical text, built with "
@@ -215,8 +223,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
         lines += ["No test scores were given at publish time (`bioner publish --metrics metrics/metrics.json`)."]
     if group:
         gm = group.get("metrics") or {}
-        keys = [(ts, t) for ts in TEST_SETS for t in [*TEST_SETS[ts].annotated_types, "micro"]
-                if f"{PREFIX[ts]}_f1{'' if t == 'micro' else '_' + t}" in gm and (t == "micro" or t in types)]
+        keys = _scored(gm, types)
         n = max((m.get("n", 0) for m in gm.values() if isinstance(m, dict)), default=0)
         lines += ["", f"Across the {n} seeds of this configuration ({group.get('label')}; seeds "
                   f"{', '.join(map(str, group.get('seeds', [])))}), F1 mean +- sample std:", "",
