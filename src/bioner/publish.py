@@ -23,20 +23,13 @@ import yaml
 
 from .errors import UserError
 from .labels import TEST_SETS
+from .strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
 
 #: Checkpoint files that are uploaded (pickle weights, optimizer state and dotfiles never are).
 UPLOAD_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model")
 
-STRATEGY_TEXT = {
-    "single_source": "trained on BC5CDR gold only (Chemical, Disease; 5 labels)",
-    "sequential": "trained on BC5CDR gold, then fine-tuned on the dictionary-labelled (silver) PubMed corpus",
-    "joint_uniform": "trained on BC5CDR gold and the silver PubMed corpus shuffled together, weight 1",
-    "joint_noise_aware": "trained on BC5CDR gold and the silver PubMed corpus, silver examples down-weighted",
-    "joint_partial": "trained on BC5CDR gold and the silver PubMed corpus with a partial-label loss: an O token is "
-                     "not punished for the types its source does not annotate",
-}
 TEST_TEXT = {
     "test_bc5cdr": "BC5CDR test (BioCreative V CDR): gold for Chemical and Disease only",
     "test_pubmed": "PubMed test: 100 sentences, gold for Gene (70 BC2GM sentences) and Virus (30 species-corpus "
@@ -175,7 +168,9 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
     read = (f" The run read {counts.get('gold_sentences')} gold, {counts.get('silver_sentences', 0)} silver and "
             f"{counts.get('validation_sentences')} validation sentences (`bioner train --data_dir` outside the DVC "
             "pipeline reads its files from elsewhere without changing `data.source`)." if counts else "")
-    sources_line = ("Gold: BC5CDR train (Chemical, Disease)." if strategy == "single_source" else
+    record = STRATEGIES.get(str(strategy))
+    uses_silver = record.uses_silver if record else True
+    sources_line = ("Gold: BC5CDR train (Chemical, Disease)." if not uses_silver else
                     "Gold: BC5CDR train (Chemical, Disease); silver: sentences from BC2GM, LINNAEUS, "
                     "BioNLP11ID/13CG with Gene/Virus labels from dictionary matching (silver:gold ratio "
                     f"`{(params.get('silver') or {}).get('ratio')}`).")
@@ -188,7 +183,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
         f"# {name}", "",
         f"A token classifier for **{', '.join(types)}** mentions in biomedical text, built with "
         f"BioNER-DS on `{shown_model}` (backbone `{backbone}`): strategy `{strategy}`, "
-        f"{STRATEGY_TEXT.get(str(strategy), 'see the params below')}.", "",
+        f"{record.summary if record else 'see the params below'}.", "",
         "## Use", "",
         "```python",
         "from bioner import Tagger                      # pip install bioner-ds",
@@ -241,7 +236,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
         "- Gene and Virus are learned from **silver** labels (dictionary matches): ambiguous acronyms (ER, RT, "
         "CT, PD), enzymes and hormones are mislabelled there, and names outside the dictionaries are taught as "
         "O, so expect lower recall on them than on the gold-trained Chemical and Disease."
-        if strategy != "single_source" else
+        if uses_silver else
         "- Trained on BC5CDR only: it knows Chemical and Disease, nothing else.",
         "- Trained on BC5CDR-style tokenization (every punctuation character a token); `Tagger.predict` splits "
         "text with a rule that keeps names such as SARS-CoV-2 and IL-6 whole (`tokenizer=\"punct\"` splits like "
