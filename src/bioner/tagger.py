@@ -292,15 +292,13 @@ class Tagger:
             raise TaggerError(f"{name}: revision={revision!r} applies to Hub model ids only; this is a local path")
         if not local.exists() and _is_hub_id(name):
             local = download(name, revision, allow_pickle)
-        elif not local.exists():
-            raise CheckpointError(f"{name}: checkpoint directory not found (and not a valid Hub model id). Fix: "
-                                  "point at a directory written by `bioner train` (e.g. models/best_model)")
         if local.is_dir() and (local / "config.json").is_file():
             try:
                 config = json.loads((local / "config.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError) as err:
-                raise CheckpointError(f"{name}: config.json is unreadable ({err})") from None
-            check_label_map(name, config if isinstance(config, dict) else {})
+            except (OSError, ValueError):
+                config = None  # unreadable: load_checkpoint names the file and the error
+            if isinstance(config, dict):
+                check_label_map(name, config)
         try:
             tok, model = load_checkpoint(local, allow_pickle=allow_pickle)
         except BackboneError as err:
