@@ -188,8 +188,17 @@ def cmd_report(args: argparse.Namespace) -> None:
                  min_support=args.min_support)
     n = sum(len(g["experiments"]) for g in rep["groups"])
     print(f"{len(rep['groups'])} configurations from {n} experiments -> {args.out_dir}/aggregated_results.md/.json")
-    if rep.get("scaling"):
-        print(f"scaling curve ({len(rep['scaling'])} ratios) -> {args.plots_dir}/scaling_curve.png")
+    if any(p.endswith("scaling_curve.png") for p in rep["written"]):
+        print(f"scaling curve ({len(rep['scaling'])} silver ratios) -> {args.plots_dir}/scaling_curve.png/.json")
+    else:
+        found = f"found {len(rep['scaling'])}" if rep["scaling"] else "found no joint_uniform run"
+        print(f"scaling curve: not drawn (needs >= 2 silver ratios of one joint_uniform configuration; {found})"
+              + (f"; removed the older {', '.join(rep['removed'])}" if rep["removed"] else ""))
+    for d in rep["duplicates"]:
+        print(f"duplicate, counted once: {d['experiment']} = {d['duplicate_of']} ({d['group']}, seed {d['seed']})")
+    for r in rep["repeated_seeds"]:
+        print(f"seed {r['seed']} run {len(r['experiments'])} times with different metrics ({r['group']}): "
+              + ", ".join(r["experiments"]))
     for c in rep["collapsed"]:
         print(f"collapsed run (predicts only O): {c['experiment']} ({c['group']})")
     for f in rep["failed"]:
