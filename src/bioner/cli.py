@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import hints
 from . import settings as S
 from .atomic import check_writable
 from .cli_args import FLAG_ALIASES, UsageError, build_parser
@@ -100,7 +101,7 @@ def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     s = load_settings(args)
-    from .modeling import check_backbone
+    from .backbones import check_backbone
 
     if "LOCAL_RANK" not in os.environ:  # fail fast, before any data work, in the launching process only
         check_backbone(s.backbone)
@@ -265,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpx2", "httpcore", "urllib3", "filelock"):  # one INFO line per HTTP request
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # huggingface_hub prints through a handler of its own and also propagates to ours: every line twice
+    logging.getLogger("huggingface_hub").propagate = False
+    hints.use_command(getattr(args, "hint_flags", None))  # hints in this command's syntax (bioner.hints)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if "transformers" in sys.modules:  # already imported (in-process use): configure it directly
         from transformers.utils import logging as hf_logging
@@ -282,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, OSError) as err:  # OSError: a file missing, unreadable or unwritable (disk full)
         print(f"bioner {args.cmd}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        hints.use_command(None)  # in-process callers (tests, notebooks) get the library's default again
     return 0
 
 

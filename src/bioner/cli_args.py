@@ -71,6 +71,8 @@ def _add_params(p: argparse.ArgumentParser, *aliases: str, hidden: tuple[str, ..
         if flag in hidden:
             opts["help"] = argparse.SUPPRESS
         p.add_argument(f"--{flag}", **opts)
+    # error hints name these flags (`--backbone tiny`), and `-s KEY=VALUE` for the other settings (bioner.hints)
+    p.set_defaults(hint_flags={FLAG_ALIASES[flag][0]: f"--{flag}" for flag in aliases})
 
 
 def build_parser(configs: list[str], doc: str | None = None) -> argparse.ArgumentParser:
