@@ -255,3 +255,38 @@ def test_backbones_are_never_averaged_together(rows: list[dict], tmp_path: Path)
     assert cells == {"joint_partial [minilm] ratio=1": "minilm", "joint_partial [tiny] ratio=1": "tiny"}
     # the scaling curve stays one backbone's: tiny has three ratios, minilm one
     assert {p["backbone"] for p in rep["scaling"]} == {"tiny"} and len(rep["scaling"]) == 3
+
+
+def test_grid_run_stops_the_workers_when_the_queue_is_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bioner grid --run` ends with `dvc queue stop`: DVC's idle workers otherwise linger for minutes."""
+    import os
+
+    from bioner.grid import start
+
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "dvc"
+    fake.parent.mkdir()
+    # a `dvc` that records its arguments; `queue status` shows one finished experiment and an idle worker
+    fake.write_text(f"""#!/bin/sh
+echo "$*" >> {calls}
+if [ "$1 $2" = "queue status" ]; then
+  printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n\\nWorker status: 0 active, 1 idle\\n'
+fi
+""")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    start(2, repo=tmp_path)
+    assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue stop"]
+
+
+def test_threads_shown_as_the_run_resolved_them(rows: list[dict]) -> None:
+    # `auto` resolves per run (the idle cores when training starts): the table shows what each run used
+    for r in rows[1]["experiments"]:
+        m = r["revs"][0]["data"]["metrics"]["metrics/metrics.json"].get("data")
+        if m and r["name"].startswith("cfg5-"):
+            m["train_threads"] = 2 if r["name"] == "cfg5-s42" else 1
+    rep = build_report(parse_experiments(rows))
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert cfg5["runtime"]["train.cpu_threads"] == ["1", "2"]
+    row = next(ln for ln in markdown(rep).splitlines() if ln.startswith("| config_5_joint_uniform [tiny] |"))
+    assert "| threads 1/2 |" in row

@@ -83,6 +83,35 @@ def cmd_distant(args: argparse.Namespace) -> None:
     print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
 
 
+#: back to the committed params.yaml after a rejected `dvc exp run -S`. Not `git checkout params.yaml`: DVC
+#: rewrites the file and git's index during the run, and the index can end up with the rejected file's stat
+#: under the committed content: git then sees no change (git status is clean) and restores nothing (seen with
+#: DVC 3.67, not every time).
+RESTORE_PARAMS = "git show HEAD:params.yaml > params.yaml && dvc checkout"
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Every setting (schema, missing keys, backbone) checked without training: the pipeline's first stage."""
+    from .backbones import check_backbone
+
+    try:
+        s = load_settings(args)
+        check_backbone(s.backbone)
+    except UserError as err:
+        if not os.environ.get("DVC_STAGE"):
+            raise
+        # a failed `dvc exp run -S` leaves the bad value in params.yaml
+        raise UserError(f"{str(err).rstrip('.')}. Nothing was run or deleted; params.yaml keeps the rejected "
+                        f"value: rerun with a valid -S value, or restore the committed params: {RESTORE_PARAMS}"
+                        ) from None
+    if args.stamp:  # constant content: the stages after this one depend on it only to run after it
+        from .atomic import atomic_open
+
+        with atomic_open(args.stamp) as fh:
+            fh.write("every setting of params.yaml passed `bioner validate`\n")
+    print(f"{args.params}: every setting is valid (strategy {s.strategy}, backbone {s.backbone}, seed {s.seed})")
+
+
 def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
     """`train.launcher: torchrun`: this same `bioner` command line, run by torchrun in train.nproc processes.
 
@@ -114,10 +143,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(cmd[0], cmd, env)  # replace this process: signals and exit status are torchrun's
-    from .training import train  # after the launch: the launching process needs no Trainer
-    if os.environ.get("RANK", "0") == "0":
-        log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)",
+    if os.environ.get("RANK", "0") == "0":  # before the imports below, which take seconds
+        log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g); loading torch and transformers ...",
                  config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
+    from .training import train  # after the launch: the launching process needs no Trainer
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
     if os.environ.get("RANK", "0") != "0":
@@ -225,6 +254,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     """Fetch the synthetic sample, train the tiny backbone (joint_uniform), score every test set it covers.
 
     Runs on the schema defaults, not ./params.yaml, so the demo is the same wherever it is started."""
+    log.info("demo: %s on the synthetic sample, tiny backbone; loading torch and transformers ...", args.strategy)
     from .atomic import write_json
     from .evaluation import evaluate
     from .labels import TEST_SETS
@@ -248,9 +278,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print_scores(res)
 
 
-COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant, "train": cmd_train,
-            "evaluate": cmd_evaluate, "predict": cmd_predict, "aggregate": cmd_aggregate, "report": cmd_report,
-            "grid": cmd_grid, "demo": cmd_demo}
+COMMANDS = {"validate": cmd_validate, "fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant,
+            "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "aggregate": cmd_aggregate,
+            "report": cmd_report, "grid": cmd_grid, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

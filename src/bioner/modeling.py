@@ -68,7 +68,7 @@ def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySetting
                    for piece, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(sent))
                    for c in piece[1:]})
     trainer = trainers.WordPieceTrainer(vocab_size=cfg.vocab_size, special_tokens=specials + [f"##{c}" for c in cont],
-                                        min_frequency=2)
+                                        min_frequency=2, show_progress=False)  # its bars: blank lines in logs
     trained = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     trained.normalizer, trained.pre_tokenizer = normalizer, pre_tokenizer
     trained.train_from_iterator(sentences, trainer=trainer)
@@ -215,7 +215,10 @@ def prepare_backbone(s: Settings, tiny_texts: Callable[[], list[list[str]]], tin
     if s.is_random_init:
         with build_guard():
             if not (tiny_dir / "model.safetensors").is_file():
-                build_tiny(tiny_texts(), tiny_dir, s.tiny, s.seed, max_position=max(512, s.train.max_length))
+                texts = tiny_texts()
+                log.info("building the tiny backbone: WordPiece vocab (%d) on %d sentences", s.tiny.vocab_size,
+                         len(texts))
+                build_tiny(texts, tiny_dir, s.tiny, s.seed, max_position=max(512, s.train.max_length))
         location = str(tiny_dir)
     else:
         location = resolve_backbone(s.backbone)

@@ -199,6 +199,15 @@ def entity_types_by_test_set(exps: list[Experiment]) -> dict[str, list[str]]:
     return {ts: list(t) for ts, t in types.items()}
 
 
+def _runtime(e: Experiment, default_params: dict[str, Any]) -> dict[str, Any]:
+    """An experiment's runtime settings; the thread count as the run resolved it (`auto` depends on the load
+    when training started) where its metrics record it (`train_threads`)."""
+    rt = configuration({**default_params, **e.params})[1]
+    if e.metrics and "train_threads" in e.metrics:
+        rt["train.cpu_threads"] = int(e.metrics["train_threads"])
+    return rt
+
+
 def build_report(exps: list[Experiment]) -> dict[str, Any]:
     groups = group_experiments(exps)
     out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": [], "duplicates": [], "repeated_seeds": [],
@@ -218,7 +227,7 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
         for seed in sorted({s for s in seeds if seeds.count(s) > 1}, key=str):
             out["repeated_seeds"].append({"group": g.label, "seed": seed,
                                           "experiments": [e.name for e in ok if e.params.get("seed") == seed]})
-        runtime = [configuration({**default_params, **e.params})[1] for e in ok]
+        runtime = [_runtime(e, default_params) for e in ok]
         keys = sorted({k for e in ok for k in e.metrics})
         metrics: dict[str, Any] = {}
         for k in keys:
