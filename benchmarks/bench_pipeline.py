@@ -6,8 +6,8 @@ With the default params (synthetic sample, `tiny` backbone) it measures:
 
 1. the first `dvc repro` (every stage; context);
 2. a no-op `dvc exp run` (nothing changed: every stage skipped; target < 5 s);
-3. a seed-only change: `dvc exp run -S seed=N` (re-runs train, evaluate, aggregate) vs the same three stages'
-   commands from dvc.yaml run by hand with `seed: M` written into params.yaml. DVC and direct runs alternate
+3. a seed-only change: `dvc exp run -S seed=N` (re-runs validate, train, evaluate, aggregate) vs the same four
+   stages' commands from dvc.yaml run by hand with `seed: M` written into params.yaml. DVC and direct runs alternate
    (--pairs), each with a new seed, so neither side reuses the other's Trainer checkpoints. Two overheads, as a
    share of the direct `bioner train` (target < 10%):
    - paired: DVC wall - direct wall (honest but noisy: the training itself varies by several seconds run to run
@@ -136,7 +136,7 @@ def main() -> None:
     res["noop_status_s"] = round(sh("dvc status -q", repo, env, check=False), 2)
 
     pairs = []
-    cmds = stage_cmds(repo, ("train", "evaluate", "aggregate"))
+    cmds = stage_cmds(repo, ("validate", "train", "evaluate", "aggregate"))
     for i in range(args.pairs):
         seed_dvc, seed_direct = 1000 + 2 * i, 1001 + 2 * i
         load_dvc = common.wait_for_quiet(args.max_load)

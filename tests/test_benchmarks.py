@@ -81,3 +81,15 @@ def test_bench_predict_fp32_int8_pipeline(tmp_path: Path, small_sample_dir: Path
     assert abs(rows["int8"]["bc5cdr"]["f1"] - rows["fp32"]["bc5cdr"]["f1"]) < 0.05
     assert all(r["peak_rss_mib"] > 100 and r["sentences_per_s"] > 0 for r in rows.values())
     assert rows["fp32"]["x_fp32"] == 1.0 and rows["pipeline"]["x_pipeline"] == 1.0
+
+
+@pytest.mark.slow
+def test_bench_threads_runs_every_cell(tmp_path: Path) -> None:
+    res = _run("bench_threads.py", "--epochs", "0.02", "--busy", "1", "--wait_s", "0", tmp_path=tmp_path)
+    cores = len(os.sched_getaffinity(0))
+    assert [r["setting"] for r in res["rows"]] == [str(cores), "1", "auto"]
+    assert all(r["wall_s"] > 0 and r["steps"] > 0 for r in res["rows"])
+    # with one other process spinning, auto leaves its core alone
+    assert res["rows"][2]["threads_used"] <= max(1, cores - 1) and res["rows"][1]["threads_used"] == 1
+    (summary,) = res["summary"]
+    assert summary["other busy processes"] == 1 and summary["default / best"] >= 1.0

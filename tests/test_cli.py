@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,69 @@ def test_console_script_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bioner silver: error: invalid settings: silver.weight=2: ")
+
+
+def test_validate_checks_every_setting_and_writes_the_stamp_only_on_success(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    params = Path(__file__).parents[1] / "params.yaml"
+    stamp = tmp_path / "metrics" / "params_valid.txt"
+    assert main(["validate", "--params", str(params), "--stamp", str(stamp)]) == 0
+    assert "every setting is valid" in capsys.readouterr().out
+    content = stamp.read_bytes()
+    assert main(["validate", "--params", str(params), "--stamp", str(stamp), "-s", "seed=7"]) == 0
+    assert stamp.read_bytes() == content  # constant: what depends on it never re-runs because of it
+    for bad, says in (["-s", "train.epochs=0"], "train.epochs=0"), (["-s", "silver.ratio=3"], "silver.ratio='3'"), \
+            (["-s", "backbone=no-org/no-model"], "-s backbone=tiny"), (["-s", "train.epoch=2"], "unknown key"):
+        stamp.unlink(missing_ok=True)
+        assert main(["validate", "--params", str(params), "--stamp", str(stamp), *bad]) == 2
+        assert says in _one_line_error(capsys, "validate")
+        assert not stamp.exists()
+
+
+def test_validate_does_not_import_torch() -> None:
+    params = Path(__file__).parents[1] / "params.yaml"
+    code = (f"import sys; from bioner.cli import main; rc = main(['validate', '--params', {str(params)!r}]); "
+            "print(rc, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 False"
+
+
+def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> None:
+    """What a person reads (issue 17.7): a first line before torch is imported, one line per logging step with
+    numbers, no blank lines, no raw log dicts."""
+    cmd = [sys.executable, "-X", "importtime", "-m", "bioner.cli", "train", "--data_dir", str(small_sample_dir),
+           "--output_dir", str(tmp_path / "m"), "--epochs", "0.5", "-s", "silver.ratio=1", *TINY_FLAGS]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stderr.splitlines()
+    first_log = next(i for i, ln in enumerate(lines) if " INFO bioner" in ln)
+    torch_import = next(i for i, ln in enumerate(lines) if re.match(r"import time:.*\|\s+torch$", ln))
+    assert first_log < torch_import and "loading torch and transformers" in lines[first_log]
+    out = [ln for ln in lines if not ln.startswith("import time:")] + proc.stdout.splitlines()
+    assert all(ln.strip() for ln in out), out  # no blank lines (the tokenizer trainer's progress bars)
+    assert not any("{'loss'" in ln or "{'eval_" in ln for ln in out), out
+    step = re.compile(r"step (\d+)/(\d+) \(epoch ([\d.]+)\): loss ([\d.]+), lr ([\d.e+-]+)")
+    steps = [m for ln in out if (m := step.search(ln))]
+    assert len(steps) >= 3 and steps[0].group(1) == "1" and int(steps[-1].group(2)) == int(steps[0].group(2))
+    assert all(float(m.group(4)) > 0 for m in steps)
+    assert any("validation F1" in ln for ln in out)
+
+
+def test_every_flag_says_what_it_does_and_its_default() -> None:
+    import argparse
+
+    from bioner.cli_args import build_parser
+    from bioner.grid import CONFIGS
+
+    sub = next(a for a in build_parser(list(CONFIGS))._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert parser.description, f"bioner {name} --help has no description"
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
+                continue
+            flag = f"bioner {name} {'/'.join(action.option_strings)}"
+            assert action.help and len(action.help) > 10, f"{flag}: no help text"
+            assert action.required or "default" in action.help, f"{flag}: help does not give the default"
+            rendered = parser.format_help()
+            assert "%(default)" not in rendered

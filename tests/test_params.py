@@ -34,14 +34,18 @@ def test_every_setting_is_in_params_yaml() -> None:
 def test_dvc_yaml_params_exist_and_seed_only_reaches_train() -> None:
     dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
     params, keys = _params(), _leaves(_params())
-    for name, stage in dvc["stages"].items():
+    # validate reads the whole file (every param is checked before any other stage can delete outputs)
+    assert dvc["stages"]["validate"]["params"] == [{"params.yaml": None}]
+    assert list(dvc["stages"])[0] == "validate" and "metrics/params_valid.txt" in dvc["stages"]["fetch"]["deps"]
+    stages = {k: v for k, v in dvc["stages"].items() if k != "validate"}
+    for name, stage in stages.items():
         for p in stage.get("params", []):
             assert isinstance(p, str), f"{name}: params from other files are not expected: {p}"
             node = params
             for part in p.split("."):
                 assert isinstance(node, dict) and part in node, f"stage {name}: param {p} not in params.yaml"
                 node = node[part]
-    declared = {p for st in dvc["stages"].values() for p in st.get("params", [])}
+    declared = {p for st in stages.values() for p in st.get("params", [])}
     # every setting is read by some stage (a key declared by none would change results without re-running)
     for key in keys:
         assert any(key == d or key.startswith(d + ".") for d in declared), f"{key} is declared by no stage"

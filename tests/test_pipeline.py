@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bioner.cli import RESTORE_PARAMS
 from conftest import Repo
 
-STAGES = ("fetch", "distant", "silver", "train", "evaluate", "aggregate")
+STAGES = ("validate", "fetch", "distant", "silver", "train", "evaluate", "aggregate")
 
 
 def _ran(out: str) -> set[str]:
@@ -39,7 +40,7 @@ def test_experiment_workflow(repo: Repo) -> None:
     assert first["bc5cdr_f1"] > 0 and first["pubmed_f1"] > 0, first
 
     out = repo.run("dvc", "exp", "run", "-S", "strategy=sequential", "-S", "seed=1337")
-    assert _ran(out) == {"train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch", "distant", "silver"}, out
     assert (repo.path / "models/phase1/best_model/model.safetensors").is_file()
 
@@ -71,14 +72,14 @@ def test_experiment_workflow(repo: Repo) -> None:
 
     # -- only the seed changes: fetch, distant and silver are not re-run ------------------------------------
     out = repo.run("dvc", "exp", "run", "-S", "seed=7")
-    assert _ran(out) == {"train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch", "distant", "silver"}, out
     assert yaml.safe_load((repo.path / "metrics/config_snapshot.yaml").read_text())["seed"] == 7
 
     # -- relabel from the sample's dictionaries: distant and everything after it re-run, fetch does not ------
     kept = repo.json("metrics/distant.json")
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")
-    assert _ran(out) == {"distant", "silver", "train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", "distant", "silver", "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch"}, out
     relabelled = repo.json("metrics/distant.json")
     assert kept["relabelled"] == 0 and relabelled["relabelled"] == 1 and relabelled["names_loaded_Gene"] > 0
@@ -108,6 +109,22 @@ def test_experiment_workflow(repo: Repo) -> None:
     repo.run("bioner", "evaluate", "--checkpoint", "models/best_model", "--test_set", "test_bc5cdr",
              "--output", "pulled_eval.json")
     assert repo.json("pulled_eval.json")["micro"]["f1"] == pytest.approx(f1, abs=1e-9)
+
+    # -- a rejected -S value deletes nothing: validate, the first stage, refuses it before any stage runs ---
+    repo.run("git", "add", "-A")
+    repo.run("git", "commit", "-q", "-m", "results of seed 7")  # a user's last good, committed state
+    weights = (repo.path / "models/best_model/model.safetensors").read_bytes()
+    for bad, says in (("train.epochs=0", "train.epochs=0"), ("backbone=no-org/no-model", "backbone=tiny")):
+        out = repo.run("dvc", "exp", "run", "-S", bad, check=False)
+        assert _ran(out) == {"validate"} and says in out, out
+        assert "-S backbone=tiny" in out or "backbone" not in bad  # the hint in `dvc exp run -S` syntax
+        assert (repo.path / "models/best_model/model.safetensors").read_bytes() == weights
+        assert (repo.path / "data/raw").is_dir() and (repo.path / "metrics/metrics.json").is_file()
+        # the recovery line the error and the README give: DVC left the bad value in params.yaml (and git's
+        # index may claim the file is unchanged, so that `git checkout params.yaml` would restore nothing)
+        assert RESTORE_PARAMS in out
+        repo.run("bash", "-c", RESTORE_PARAMS)
+        assert "up to date" in repo.run("dvc", "status")
 
 
 # ---- the aggregate stage alone (fast) ---------------------------------------------------------------------

@@ -259,12 +259,12 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
         "strategy='joint_magic'", "not allowed", "'single_source'", "'joint_partial'"]),
     "unknown_backbone_alias": (["--backbone", "pubmedbert-xl"], (), [
         "backbone 'pubmedbert-xl'", "not an alias (bert-base, biobert, pubmedbert, tiny, minilm)",
-        "HF_HUB_OFFLINE=1", "Offline alternatives: backbone=tiny", "backbone=minilm", "local model directory"]),
+        "HF_HUB_OFFLINE=1", "Offline alternatives: --backbone tiny", "--backbone minilm", "local model directory"]),
     "backbone_missing_local_path": (["--backbone", "./no/such/model"], (), [
-        "backbone './no/such/model'", "not an alias", "not an existing local directory", "backbone=tiny"]),
+        "backbone './no/such/model'", "not an alias", "not an existing local directory", "--backbone tiny"]),
     "backbone_alias_not_cached_offline": (["--backbone", "pubmedbert"], (), [
         "backbone 'pubmedbert' (Hub model 'microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext')",
-        "HF_HUB_OFFLINE=1", "backbone=tiny"]),
+        "HF_HUB_OFFLINE=1", "--backbone tiny"]),
     "ratio_larger_than_silver": (["--strategy", "joint_uniform", "-s", "silver.ratio=4"], (), [
         "silver.ratio='4'", "needs 480 silver sentences (4 x 120 gold)", "the silver corpus has 240",
         "allowed here: 1, 2, full"]),
@@ -386,7 +386,8 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-OFFLINE_ALTERNATIVES = "to work offline use -S data.source=sample (synthetic corpus) or -S data.source=/path/to/dir"
+# `bioner fetch` takes --source: the hint says so (bioner.hints)
+OFFLINE_ALTERNATIVES = "to work offline use --source sample (synthetic corpus) or --source /path/to/dir"
 
 
 def test_hub_offline_mode_names_repo_revision_and_alternatives(sandbox: Path,

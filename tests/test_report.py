@@ -21,9 +21,9 @@ def _rev(name: str, params: dict, metrics: dict | None, error: dict | None = Non
             "executor": None, "name": name}
 
 
-def _params(strategy: str, seed: int, ratio: str = "full", backbone: str = "tiny") -> dict:
+def _params(strategy: str, seed: int, ratio: str = "full", backbone: str = "tiny", **train: object) -> dict:
     return {"strategy": strategy, "backbone": backbone, "seed": seed, "silver": {"ratio": ratio, "weight": 0.5},
-            "data": {"source": "sample"}}
+            "data": {"source": "sample"}, **({"train": train} if train else {})}
 
 
 def _metrics(f1: float, silver: int, virus_support: int = 37) -> dict:
@@ -81,8 +81,9 @@ def test_na_rule_markdown_only(rows: list[dict]) -> None:
     pubmed = md.split("## Pubmed test")[1]
     row = next(line for line in pubmed.splitlines() if line.startswith("| config_5_joint_uniform [tiny] |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[2:5] == ["N/A", "N/A", "N/A"]  # Virus P/R/F1
-    assert cells[5] != "N/A"  # Gene
+    assert cells[1:4] == ["tiny", "3", "threads auto"]  # backbone, seeds, runtime
+    assert cells[4:7] == ["N/A", "N/A", "N/A"]  # Virus P/R/F1
+    assert cells[7] != "N/A"  # Gene
     g = next(x for x in rep["groups"] if x["label"] == "config_5_joint_uniform [tiny]")
     assert g["metrics"]["pubmed_f1_Virus"]["mean"] == pytest.approx(0.81)  # JSON keeps the raw value
 
@@ -149,3 +150,143 @@ def test_param_added_later_takes_its_default(rows: list[dict]) -> None:
     g = {x["label"]: x for x in build_report(parse_experiments(rows))["groups"]}
     assert sorted(g["config_5_joint_uniform [tiny] (tiny.vocab_text=train)"]["seeds"]) == [7, 42, 1337, 2024]
     assert g["config_5_joint_uniform [tiny] (tiny.vocab_text=gold)"]["seeds"] == [8]
+
+
+def _only_ratio(rows: list[dict], ratio: str) -> None:
+    rows[1]["experiments"] = [r for r in rows[1]["experiments"] if r["name"].startswith(f"ratio{ratio}-")]
+
+
+def test_no_curve_from_one_ratio_and_no_stale_curve_left(rows: list[dict], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """One silver ratio draws no curve: the report must not claim one, nor leave an older one in plots/."""
+    from bioner import cli
+
+    plots = tmp_path / "plots"
+    write_study_report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=plots)  # three ratios: a curve
+    assert (plots / "scaling_curve.png").is_file()
+    _only_ratio(rows, "1")
+    rep = write_study_report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=plots)
+    assert len(rep["scaling"]) == 1
+    assert not (plots / "scaling_curve.png").exists() and not (plots / "scaling_curve.json").exists()
+    assert sorted(rep["removed"]) == sorted(str(plots / f) for f in ("scaling_curve.json", "scaling_curve.png"))
+    assert not any("scaling_curve" in w for w in rep["written"])
+
+    # the CLI's words, with `dvc exp show` replaced by the same rows
+    import bioner.study_report as R
+
+    orig = R.exp_show
+    R.exp_show = lambda repo, all_commits=False: rows
+    try:
+        assert cli.main(["report", "--out_dir", str(tmp_path / "m2"), "--plots_dir", str(plots)]) == 0
+    finally:
+        R.exp_show = orig
+    out = capsys.readouterr().out
+    assert "scaling curve: not drawn" in out and "found 1" in out and "-> " + str(plots) not in out
+
+
+def test_unchanged_rerun_counts_once(rows: list[dict]) -> None:
+    """An unchanged `dvc exp run` records a new experiment with the same params and metrics: not a new seed."""
+    again = _rev("cfg5-s1337-again", _params("joint_uniform", 1337), _metrics(0.81, 4000))
+    rows[1]["experiments"].append(again)
+    rep = build_report(parse_experiments(rows))
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert sorted(cfg5["seeds"]) == [42, 1337, 2024] and cfg5["metrics"]["bc5cdr_f1"]["n"] == 3
+    assert cfg5["metrics"]["bc5cdr_f1"]["std"] == pytest.approx(statistics.stdev([0.80, 0.81, 0.82]))
+    assert rep["duplicates"] == [{"experiment": "cfg5-s1337-again", "duplicate_of": "cfg5-s1337",
+                                  "group": "config_5_joint_uniform [tiny]", "seed": 1337}]
+    assert "cfg5-s1337-again" in markdown(rep) and not rep["repeated_seeds"]
+
+
+def test_same_seed_different_metrics_is_kept_and_named(rows: list[dict]) -> None:
+    # same configuration and seed, other thread count, other numbers: a real run, counted, but said
+    rows[1]["experiments"].append(_rev("cfg5-s42-t2", _params("joint_uniform", 42, cpu_threads=2),
+                                       _metrics(0.79, 4000)))
+    rep = build_report(parse_experiments(rows))
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert sorted(cfg5["seeds"]) == [42, 42, 1337, 2024] and not rep["duplicates"]
+    assert rep["repeated_seeds"] == [{"group": "config_5_joint_uniform [tiny]", "seed": 42,
+                                      "experiments": ["cfg5-s42", "cfg5-s42-t2"]}]
+
+
+@pytest.mark.parametrize("runtime", [{"cpu_threads": 1}, {"eval_batch_size": 8}, {"dataloader_workers": 2},
+                                     {"precision": "fp32"}, {"launcher": "torchrun", "nproc": 1}])
+def test_runtime_settings_do_not_split_a_configuration(rows: list[dict], runtime: dict) -> None:
+    rows[1]["experiments"].append(_rev("cfg5-s7", _params("joint_uniform", 7, **runtime), _metrics(0.83, 4000)))
+    rep = build_report(parse_experiments(rows))
+    labels = [g["label"] for g in rep["groups"]]
+    assert len([lab for lab in labels if lab.startswith("config_5_joint_uniform [tiny]") and "ratio" not in lab]) == 1
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert sorted(cfg5["seeds"]) == [7, 42, 1337, 2024]
+    key, value = next(iter(runtime.items()))
+    assert str(value) in cfg5["runtime"][f"train.{key}"] and len(cfg5["runtime"][f"train.{key}"]) == 2
+    md = markdown(rep)
+    row = next(line for line in md.splitlines() if line.startswith("| config_5_joint_uniform [tiny] |"))
+    assert ("threads 1/auto" if key == "cpu_threads" else "threads auto") in row
+    assert ("precision auto/fp32" in row) == (key == "precision")  # listed in the row, not a split
+
+
+def test_data_parallel_processes_define_a_configuration(rows: list[dict]) -> None:
+    # two torchrun processes double the effective batch: that is another configuration, and the label says so
+    rows[1]["experiments"].append(_rev("cfg5-ddp-s42", _params("joint_uniform", 42, launcher="torchrun", nproc=2),
+                                       _metrics(0.7, 4000)))
+    g = {x["label"]: x for x in build_report(parse_experiments(rows))["groups"]}
+    assert g["config_5_joint_uniform [tiny] (train.processes=2)"]["seeds"] == [42]
+    assert sorted(g["config_5_joint_uniform [tiny] (train.processes=1)"]["seeds"]) == [42, 1337, 2024]
+
+
+def test_backbones_are_never_averaged_together(rows: list[dict], tmp_path: Path) -> None:
+    """A tiny and a MiniLM row of one strategy (and ratio) are two rows, and the table names each backbone."""
+    for i, seed in enumerate((42, 1337)):
+        rows[1]["experiments"].append(_rev(f"mini-partial-s{seed}", _params("joint_partial", seed, "1", "minilm"),
+                                           _metrics(0.79 + 0.01 * i, 1000)))
+        rows[1]["experiments"].append(_rev(f"tiny-partial-s{seed}", _params("joint_partial", seed, "1", "tiny"),
+                                           _metrics(0.55 + 0.01 * i, 1000)))
+        rows[1]["experiments"].append(_rev(f"mini-ratio1-s{seed}", _params("joint_uniform", seed, "1", "minilm"),
+                                           _metrics(0.77, 1000)))
+    rep = write_study_report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=tmp_path / "plots")
+    g = {x["label"]: x for x in rep["groups"]}
+    assert g["joint_partial [minilm] ratio=1"]["metrics"]["bc5cdr_f1"]["mean"] == pytest.approx(0.795)
+    assert g["joint_partial [tiny] ratio=1"]["metrics"]["bc5cdr_f1"]["mean"] == pytest.approx(0.555)
+    assert g["config_5_joint_uniform [minilm] ratio=1"]["seeds"] == [42, 1337]
+    assert sorted(g["config_5_joint_uniform [tiny] ratio=1"]["seeds"]) == [42, 1337, 2024]
+    md = (tmp_path / "metrics" / "aggregated_results.md").read_text()
+    cells = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in md.splitlines()
+             if line.startswith("| joint_partial")}
+    assert cells == {"joint_partial [minilm] ratio=1": "minilm", "joint_partial [tiny] ratio=1": "tiny"}
+    # the scaling curve stays one backbone's: tiny has three ratios, minilm one
+    assert {p["backbone"] for p in rep["scaling"]} == {"tiny"} and len(rep["scaling"]) == 3
+
+
+def test_grid_run_stops_the_workers_when_the_queue_is_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bioner grid --run` ends with `dvc queue stop`: DVC's idle workers otherwise linger for minutes."""
+    import os
+
+    from bioner.grid import start
+
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "bin" / "dvc"
+    fake.parent.mkdir()
+    # a `dvc` that records its arguments; `queue status` shows one finished experiment and an idle worker
+    fake.write_text(f"""#!/bin/sh
+echo "$*" >> {calls}
+if [ "$1 $2" = "queue status" ]; then
+  printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n\\nWorker status: 0 active, 1 idle\\n'
+fi
+""")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    start(2, repo=tmp_path)
+    assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue stop"]
+
+
+def test_threads_shown_as_the_run_resolved_them(rows: list[dict]) -> None:
+    # `auto` resolves per run (the idle cores when training starts): the table shows what each run used
+    for r in rows[1]["experiments"]:
+        m = r["revs"][0]["data"]["metrics"]["metrics/metrics.json"].get("data")
+        if m and r["name"].startswith("cfg5-"):
+            m["train_threads"] = 2 if r["name"] == "cfg5-s42" else 1
+    rep = build_report(parse_experiments(rows))
+    cfg5 = next(g for g in rep["groups"] if g["label"] == "config_5_joint_uniform [tiny]")
+    assert cfg5["runtime"]["train.cpu_threads"] == ["1", "2"]
+    row = next(ln for ln in markdown(rep).splitlines() if ln.startswith("| config_5_joint_uniform [tiny] |"))
+    assert "| threads 1/2 |" in row

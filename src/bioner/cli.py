@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import hints
 from . import settings as S
 from .atomic import check_writable
 from .cli_args import FLAG_ALIASES, UsageError, build_parser
@@ -82,6 +83,35 @@ def cmd_distant(args: argparse.Namespace) -> None:
     print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
 
 
+#: back to the committed params.yaml after a rejected `dvc exp run -S`. Not `git checkout params.yaml`: DVC
+#: rewrites the file and git's index during the run, and the index can end up with the rejected file's stat
+#: under the committed content: git then sees no change (git status is clean) and restores nothing (seen with
+#: DVC 3.67, not every time).
+RESTORE_PARAMS = "git show HEAD:params.yaml > params.yaml && dvc checkout"
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Every setting (schema, missing keys, backbone) checked without training: the pipeline's first stage."""
+    from .backbones import check_backbone
+
+    try:
+        s = load_settings(args)
+        check_backbone(s.backbone)
+    except UserError as err:
+        if not os.environ.get("DVC_STAGE"):
+            raise
+        # a failed `dvc exp run -S` leaves the bad value in params.yaml
+        raise UserError(f"{str(err).rstrip('.')}. Nothing was run or deleted; params.yaml keeps the rejected "
+                        f"value: rerun with a valid -S value, or restore the committed params: {RESTORE_PARAMS}"
+                        ) from None
+    if args.stamp:  # constant content: the stages after this one depend on it only to run after it
+        from .atomic import atomic_open
+
+        with atomic_open(args.stamp) as fh:
+            fh.write("every setting of params.yaml passed `bioner validate`\n")
+    print(f"{args.params}: every setting is valid (strategy {s.strategy}, backbone {s.backbone}, seed {s.seed})")
+
+
 def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
     """`train.launcher: torchrun`: this same `bioner` command line, run by torchrun in train.nproc processes.
 
@@ -100,7 +130,7 @@ def torchrun_command(s: S.Settings, argv: list[str]) -> list[str] | None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     s = load_settings(args)
-    from .modeling import check_backbone
+    from .backbones import check_backbone
 
     if "LOCAL_RANK" not in os.environ:  # fail fast, before any data work, in the launching process only
         check_backbone(s.backbone)
@@ -113,10 +143,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(cmd[0], cmd, env)  # replace this process: signals and exit status are torchrun's
-    from .training import train  # after the launch: the launching process needs no Trainer
-    if os.environ.get("RANK", "0") == "0":
-        log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g)",
+    if os.environ.get("RANK", "0") == "0":  # before the imports below, which take seconds
+        log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g); loading torch and transformers ...",
                  config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
+    from .training import train  # after the launch: the launching process needs no Trainer
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
     if os.environ.get("RANK", "0") != "0":
@@ -245,8 +275,17 @@ def cmd_report(args: argparse.Namespace) -> None:
                  min_support=args.min_support)
     n = sum(len(g["experiments"]) for g in rep["groups"])
     print(f"{len(rep['groups'])} configurations from {n} experiments -> {args.out_dir}/aggregated_results.md/.json")
-    if rep.get("scaling"):
-        print(f"scaling curve ({len(rep['scaling'])} ratios) -> {args.plots_dir}/scaling_curve.png")
+    if any(p.endswith("scaling_curve.png") for p in rep["written"]):
+        print(f"scaling curve ({len(rep['scaling'])} silver ratios) -> {args.plots_dir}/scaling_curve.png/.json")
+    else:
+        found = f"found {len(rep['scaling'])}" if rep["scaling"] else "found no joint_uniform run"
+        print(f"scaling curve: not drawn (needs >= 2 silver ratios of one joint_uniform configuration; {found})"
+              + (f"; removed the older {', '.join(rep['removed'])}" if rep["removed"] else ""))
+    for d in rep["duplicates"]:
+        print(f"duplicate, counted once: {d['experiment']} = {d['duplicate_of']} ({d['group']}, seed {d['seed']})")
+    for r in rep["repeated_seeds"]:
+        print(f"seed {r['seed']} run {len(r['experiments'])} times with different metrics ({r['group']}): "
+              + ", ".join(r["experiments"]))
     for c in rep["collapsed"]:
         print(f"collapsed run (predicts only O): {c['experiment']} ({c['group']})")
     for f in rep["failed"]:
@@ -272,6 +311,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     """Fetch the synthetic sample, train the tiny backbone (joint_uniform), score every test set it covers.
 
     Runs on the schema defaults, not ./params.yaml, so the demo is the same wherever it is started."""
+    log.info("demo: %s on the synthetic sample, tiny backbone; loading torch and transformers ...", args.strategy)
     from .atomic import write_json
     from .evaluation import evaluate
     from .labels import TEST_SETS
@@ -295,10 +335,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print_scores(res)
 
 
-COMMANDS = {"fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant, "train": cmd_train,
-            "evaluate": cmd_evaluate, "predict": cmd_predict, "publish": cmd_publish, "aggregate": cmd_aggregate,
-            "report": cmd_report,
-            "grid": cmd_grid, "demo": cmd_demo}
+COMMANDS = {"validate": cmd_validate, "fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant,
+            "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "publish": cmd_publish,
+            "aggregate": cmd_aggregate, "report": cmd_report, "grid": cmd_grid, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpx2", "httpcore", "urllib3", "filelock"):  # one INFO line per HTTP request
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # huggingface_hub prints through a handler of its own and also propagates to ours: every line twice
+    logging.getLogger("huggingface_hub").propagate = False
+    hints.use_command(getattr(args, "hint_flags", None))  # hints in this command's syntax (bioner.hints)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if "transformers" in sys.modules:  # already imported (in-process use): configure it directly
         from transformers.utils import logging as hf_logging
@@ -331,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, OSError) as err:  # OSError: a file missing, unreadable or unwritable (disk full)
         print(f"bioner {args.cmd}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        hints.use_command(None)  # in-process callers (tests, notebooks) get the library's default again
     return 0
 
 

@@ -116,9 +116,16 @@ def queue(points: list[GridPoint], extra: list[str], repo: str | Path = ".", dry
 
 
 def start(jobs: int, repo: str | Path = ".") -> None:
-    """Run the queue with `jobs` workers (`dvc queue start -j N`) and wait until it is empty."""
+    """Run the queue with `jobs` workers (`dvc queue start -j N`), wait until it is empty, stop the workers.
+
+    DVC's workers otherwise stay up, idle, for minutes after the last experiment (`dvc queue status` keeps
+    listing them); `dvc queue stop` lets them finish what they run (nothing, by then) and exit.
+    """
     subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=repo, check=True)
-    wait(repo)
+    try:
+        wait(repo)
+    finally:  # also on Ctrl-C: the queued experiments stay queued, `dvc queue start` resumes them
+        subprocess.run(["dvc", "queue", "stop"], cwd=repo, check=False)
 
 
 def wait(repo: str | Path = ".", poll_s: float = 3.0) -> None:

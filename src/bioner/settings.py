@@ -155,8 +155,9 @@ class TrainSettings(_Strict):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     dataloader_workers: Annotated[int | Literal["auto"],
                                   _auto_or(0, strict=False, message="allowed: 'auto' or an integer >= 0")] = "auto"
-    #: CPU threads for torch; 'auto' = torch's default (OMP_NUM_THREADS or all cores). Set it to
-    #: cores / parallel experiments when running `dvc queue start -j N` on a CPU (docs/benchmarks.md).
+    #: CPU threads for torch; 'auto' = OMP_NUM_THREADS if set, else the cores no other process is busy on when
+    #: training starts (bioner.threads: torch's own default, every core, ran ~10x slower next to one busy
+    #: process). With `dvc queue start -j N` on a CPU set it to cores / N: the N runs start at the same time.
     cpu_threads: Annotated[int | Literal["auto"],
                            _auto_or(1, strict=False, message="allowed: 'auto' or an integer >= 1")] = "auto"
     launcher: Literal["none", "torchrun"] = "none"

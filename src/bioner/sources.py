@@ -16,12 +16,15 @@ from typing import Any
 
 from bioner.atomic import filling, replace_dir, temp_dir
 from bioner.errors import UserError
+from bioner.hints import override
 from bioner.labels import DATA_FILES
 
-OFFLINE_HINT = (
-    "to work offline use -S data.source=sample (synthetic corpus) "
-    "or -S data.source=/path/to/dir (local copy in the Hub layout)"
-)
+
+def offline_hint() -> str:
+    """The offline alternatives, in the syntax of the running command (bioner.hints)."""
+    return (f"to work offline use {override('data.source', 'sample')} (synthetic corpus) "
+            f"or {override('data.source', '/path/to/dir')} (local copy in the Hub layout)")
+
 LAYOUT = ", ".join(DATA_FILES.values())
 #: Optional folder of a local source copied along with the five files: the `distant` stage's dictionaries.
 DICTIONARY_DIR = "dictionaries"
@@ -99,8 +102,8 @@ def _from_local(source: str, tree: Path) -> Path:
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise FetchError(
-            f"local data source {root} {what}; pass -S data.source=hub, -S data.source=sample "
-            f"or a directory holding {LAYOUT}"
+            f"local data source {root} {what}; pass {override('data.source', 'hub')}, "
+            f"{override('data.source', 'sample')} or a directory holding {LAYOUT}"
         )
     missing = [rel for rel in DATA_FILES.values() if not (root / rel).is_file()]
     if missing:
@@ -123,7 +126,7 @@ def _from_sample(tree: Path, seed: int) -> None:
             raise
         raise FetchError(
             "data.source=sample needs bioner.sample, which this install lacks; "
-            "use -S data.source=hub or -S data.source=/path/to/dir"
+            f"use {override('data.source', 'hub')} or {override('data.source', '/path/to/dir')}"
         ) from err
     write_sample_corpus(tree, seed=seed)
 
@@ -139,7 +142,7 @@ def _from_hub(tree: Path, cache: Path, *, repo: str, revision: str) -> str:
     if constants.HF_HUB_OFFLINE:
         raise FetchError(
             f"cannot download dataset repo {repo!r} at revision {revision!r}: Hugging Face Hub offline mode "
-            f"is on (HF_HUB_OFFLINE=1); {OFFLINE_HINT}"
+            f"is on (HF_HUB_OFFLINE=1); {offline_hint()}"
         )
     rels = list(DATA_FILES.values())
     rel = rels[0]
@@ -171,8 +174,8 @@ def _hub_error(err: BaseException, *, repo: str, revision: str, filename: str) -
     if isinstance(err, errors.RevisionNotFoundError):
         return FetchError(
             f"revision {revision!r} not found in dataset repo {repo!r}; "
-            "set -S data.revision=<an existing branch, tag or 40-hex commit sha of that repo>, "
-            f"or {OFFLINE_HINT}"
+            f"set {override('data.revision', '<an existing branch, tag or 40-hex commit sha of that repo>')}, "
+            f"or {offline_hint()}"
         )
     if isinstance(err, errors.GatedRepoError):
         return FetchError(
@@ -182,7 +185,7 @@ def _hub_error(err: BaseException, *, repo: str, revision: str, filename: str) -
     if isinstance(err, errors.RepositoryNotFoundError):
         return FetchError(
             f"dataset repo {repo!r} (revision {revision!r}) not found on the Hub (or private: log in with "
-            f"hf auth login or HF_TOKEN); check -S data.repo=<owner/name>, or {OFFLINE_HINT}"
+            f"hf auth login or HF_TOKEN); check {override('data.repo', '<owner/name>')}, or {offline_hint()}"
         )
     if isinstance(err, errors.LocalEntryNotFoundError):  # hf_hub_download's "could not reach the Hub"
         return _unreachable(where, reason)
@@ -201,7 +204,7 @@ def _hub_error(err: BaseException, *, repo: str, revision: str, filename: str) -
 
 
 def _unreachable(where: str, reason: str) -> FetchError:
-    return FetchError(f"cannot reach the Hugging Face Hub to download {where} ({reason}); {OFFLINE_HINT}")
+    return FetchError(f"cannot reach the Hugging Face Hub to download {where} ({reason}); {offline_hint()}")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

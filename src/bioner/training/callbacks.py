@@ -1,5 +1,5 @@
-"""Trainer callbacks: one log line per evaluation, dvclive curves at optimizer-step resolution, and the run's
-loss and time kept across resumes."""
+"""Trainer callbacks: one log line per logging step and evaluation, dvclive curves at optimizer-step
+resolution, and the run's loss and time kept across resumes."""
 
 from __future__ import annotations
 
@@ -17,8 +17,31 @@ from transformers.trainer_callback import ExportableState
 log = logging.getLogger("bioner.training")
 
 
-class EpochLogCallback(TrainerCallback):
-    """One concise log line per evaluation (replaces the Trainer's raw dict printing when not on a terminal)."""
+class LogLinesCallback(TrainerCallback):
+    """One concise log line per logging step and per evaluation, in place of the Trainer's output.
+
+    The Trainer prints each log as a raw dict (numbers formatted as strings) and, off a terminal, nothing
+    between evaluations: an epoch of the real data is minutes of silence in a log file. These lines read the
+    same in a terminal and in a file: step/total, epoch, loss, learning rate, elapsed and estimated time left.
+    """
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.step0 = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):  # noqa: D102
+        self.t0 = time.monotonic()
+        self.step0 = state.global_step  # > 0 when resuming: time left from the steps done in this run
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D102
+        if not state.is_world_process_zero or not logs or "loss" not in logs or self.t0 is None:
+            return
+        elapsed = time.monotonic() - self.t0
+        done, total = state.global_step, state.max_steps
+        rate = (done - self.step0) / elapsed if elapsed > 0 and done > self.step0 else None
+        left = f", ~{_duration((total - done) / rate)} left" if rate else ""
+        log.info("step %d/%d (epoch %.2f): loss %.4f, lr %.2e; %s elapsed%s", done, total, state.epoch or 0,
+                 float(logs["loss"]), float(logs.get("learning_rate", float("nan"))), _duration(elapsed), left)
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # noqa: D102
         if not state.is_world_process_zero or not metrics:
@@ -26,6 +49,11 @@ class EpochLogCallback(TrainerCallback):
         per = ", ".join(f"{k[8:]} {v:.3f}" for k, v in metrics.items() if k.startswith("eval_f1_"))
         log.info("epoch %.2f step %d: validation F1 %.4f (%s)", state.epoch or 0, state.global_step,
                  metrics.get("eval_f1", float("nan")), per)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
 class RunTally(TrainerCallback, ExportableState):

@@ -29,7 +29,7 @@ from ..atomic import OutputError, check_writable, filling, plain_modes, replace_
 from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
-from .callbacks import EpochLogCallback, LiveCallback, RunTally, open_live
+from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
@@ -55,9 +55,8 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
         preprocess_logits_for_metrics=argmax_logits, o_masks=o_masks,
         callbacks=[tally, *([LiveCallback(live, step_offset)] if live is not None else [])],
     )
-    if args.disable_tqdm:
-        trainer.remove_callback(PrinterCallback)
-        trainer.add_callback(EpochLogCallback())
+    trainer.remove_callback(PrinterCallback)  # raw log dicts
+    trainer.add_callback(LogLinesCallback())
     with runtime.rank_zero_first():  # rank 0 removes an incomplete checkpoint before the others look
         resume = runtime.last_complete_checkpoint(out)
     saved = RunTally.from_checkpoint(resume)
@@ -194,15 +193,20 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
 def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | None, work: Path, fp: str,
            live_dir: str | Path | None) -> dict:
     strategy = s.strategy_record
-    if s.train.cpu_threads != "auto":  # per process: under torchrun each of the train.nproc processes
-        torch.set_num_threads(int(s.train.cpu_threads))
+    torch.set_num_threads(runtime.cpu_threads(s))  # per process: under torchrun each of the train.nproc
     dist = runtime.dist_state()  # joins the process group under torchrun; a single process otherwise
+    say = log.info if dist.is_main_process else log.debug  # progress lines once, not once per process
     set_seed(s.seed)
     corpora = load_training_corpora(s, data_dir, silver_dir)
+    n_silver = len(corpora["silver"]) if corpora["silver"] is not None else 0
+    say("data: %d gold + %d silver training sentences, %d validation (%s)", len(corpora["gold"]), n_silver,
+        len(corpora["validation"]), data_dir)
     backbone = modeling.prepare_backbone(s, lambda: vocab_texts(s, corpora), work / "tiny_backbone",
                                          build_guard=runtime.rank_zero_first)
     tokenizer = backbone.tokenizer
     data = build_datasets(s, corpora, tokenizer)
+    say("model: %s, %.1f M parameters; %d training sentences encoded (%d truncated)", s.model_id,
+        sum(p.numel() for p in backbone.model.parameters()) / 1e6, len(data.train), data.stats["truncated"])
     o_masks = label_masks(s.scheme, {GOLD: s.entity_types.gold, SILVER: s.entity_types.silver}) \
         if strategy.partial_labels else None
 
@@ -222,7 +226,7 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     meta = {"strategy": s.strategy, "backbone": s.backbone,
             "model_id": backbone.location if s.is_random_init else s.model_id,
             "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
-    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats}
+    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads()}
     try:
         trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
                                                work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)

@@ -23,6 +23,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from ..labels import DATA_FILES
 from ..settings import Settings
+from ..threads import auto_threads
 
 log = logging.getLogger("bioner.training")
 
@@ -61,6 +62,16 @@ def run_fingerprint(s: Settings, data_dir: Path) -> str:
                 while chunk := fh.read(1 << 20):
                     h.update(chunk)
     return h.hexdigest()[:16]
+
+
+def cpu_threads(s: Settings) -> int:
+    """torch CPU threads of this process: train.cpu_threads, or for `auto` the idle cores (bioner.threads)."""
+    if s.train.cpu_threads != "auto":
+        return int(s.train.cpu_threads)
+    threads, why = auto_threads()
+    if os.environ.get("RANK", "0") == "0":
+        log.info("torch CPU threads: %d (train.cpu_threads=auto: %s)", threads, why)
+    return threads
 
 
 def ddp_backend() -> str | None:
@@ -119,7 +130,7 @@ def training_args(s: Settings, out: Path, epochs: float, lr: float, n_train: int
         remove_unused_columns=False,
         ddp_find_unused_parameters=False,  # token classifiers use every parameter; True costs a graph walk
         report_to="none",
-        disable_tqdm=not os.isatty(2),
+        disable_tqdm=True,  # callbacks.LogLinesCallback prints one line per logging step instead
         ddp_backend=ddp_backend(),
         **device_knobs(s),
     )
