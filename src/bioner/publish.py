@@ -23,6 +23,7 @@ import yaml
 
 from .errors import UserError
 from .labels import TEST_SETS
+from .settings import flatten
 from .strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,6 @@ def _read_json(path: Path, what: str) -> Any:
         raise PublishError(f"{path}: cannot read the {what} ({type(err).__name__})") from None
 
 
-def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def _params(snapshot: dict[str, Any]) -> dict[str, Any]:
     """The training params of a config snapshot (settings only: not the resolved values or the run summary)."""
     return {k: v for k, v in snapshot.items() if k not in ("resolved", "run")}
@@ -113,7 +104,7 @@ def _scores(metrics: dict[str, Any], types: list[str]) -> list[dict[str, Any]]:
 
 def _report_group(report: dict[str, Any], snapshot: dict[str, Any], path: Path) -> dict[str, Any]:
     """The `bioner report` group of this checkpoint's configuration: every param equal except the seed."""
-    mine = {k: v for k, v in _flat(_params(snapshot)).items() if k != "seed"}
+    mine = {k: v for k, v in flatten(_params(snapshot)).items() if k != "seed"}
     for g in report.get("groups", []):
         params = g.get("params") or {}
         if params and all(mine.get(k) == v for k, v in params.items()):
