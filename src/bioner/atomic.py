@@ -34,6 +34,7 @@ from .atomic_temps import (  # noqa: F401  (re-exported: `bioner.atomic` stays t
     clean_stale,
     describe,
     glob_escape,
+    log,
     pid_alive,
     temp_name,
 )
