@@ -244,6 +244,9 @@ def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_back
 
     with pytest.raises(EvaluateError, match="no gold span in field 'decoded_tags'.*--types"):
         tagger.evaluate(gold, field="decoded_tags")
+    # naming types the field holds no span of would report F1 0 with exit 0: refused instead
+    with pytest.raises(EvaluateError, match="no gold span of Gene in field 'decoded_tags'.*--field or --types"):
+        tagger.evaluate(gold, field="decoded_tags", types="Gene")
 
 
 def test_test_file_types_not_in_the_model_is_a_clear_error(tmp_path: Path, tiny_backbone: Path,

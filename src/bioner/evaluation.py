@@ -78,11 +78,16 @@ def evaluate_file(tagger: Tagger, path: str | Path, *, types: tuple[str, ...] | 
         check_types(types)
     if corpus is None or corpus.field != field:
         corpus = load_corpus(path, field)
+    present = tuple(dict.fromkeys(t[2:] for seq in corpus.tags for t in seq if t != "O"))
     if types is None:
-        types = tuple(dict.fromkeys(t[2:] for seq in corpus.tags for t in seq if t != "O"))
+        types = present
         if not types:
             raise EvaluateError(f"{path}: no gold span in field {field!r}, so the types it is gold for are unknown; "
                                 "pass them (--types Gene,Virus / types=...)")
+    elif not set(types) & set(present):
+        # every F1 would be 0 by construction (no gold span to find): most likely the wrong --field or --types
+        raise EvaluateError(f"{path}: no gold span of {', '.join(types)} in field {field!r} (it has "
+                            f"{', '.join(present) or 'none'}): nothing to score. Fix: --field or --types")
     missing = [t for t in types if t not in tagger.entity_types]
     if len(missing) == len(types):
         raise EvaluateError(f"{path}: scored on {', '.join(types)}, but the model ({tagger.source}) predicts only "

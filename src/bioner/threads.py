@@ -3,9 +3,9 @@
 torch's own default is one OpenMP thread per core. Every parallel region of a step then waits at a barrier for
 all its threads; when another process runs on one of those cores, the thread there gets the core only in the
 scheduler's turns (milliseconds) while the region's work is microseconds, so each step waits on it again and
-again. A small model trained that way on a busy 2-core machine ran ~10x slower than with one thread
-(docs/benchmarks.md, `benchmarks/bench_threads.py`). So `auto` counts the cores that are idle just before
-training and uses that many threads (at least one): all cores on a quiet machine, fewer next to other work.
+again, far slower than with one thread (measured in docs/benchmarks.md s.8, `benchmarks/bench_threads.py`).
+So `auto` counts the cores that are idle just before training and uses that many threads (at least one): all
+cores on a quiet machine, fewer next to other work.
 An explicit OMP_NUM_THREADS is respected (torchrun sets it to 1 per worker; so does `make demo`).
 """
 
