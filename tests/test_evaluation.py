@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import conlleval
 import pytest
 
 from bioner import evaluation
@@ -223,6 +224,13 @@ def test_test_file_only_gene_gold_and_conll_agree_with_a_span_count(
     assert (tp, n_gold, n_pred) == (3, 4, 6)
     assert res["micro"]["f1"] == pytest.approx(2 * prec * rec / (prec + rec), abs=1e-4)
     assert res["micro"]["precision"] == pytest.approx(prec, abs=1e-12)
+    # and CoNLL's conlleval itself (the `conlleval` package, a port of conlleval.pl) reads the file alike
+    ref = conlleval.evaluate(conll.read_text(encoding="utf-8").splitlines())
+    pairs = ((res["micro"], ref["overall"]["chunks"]), (res["per_entity"]["Gene"], ref["slots"]["chunks"]["Gene"]))
+    for ours, theirs in pairs:
+        assert (ours["precision"], ours["recall"], ours["f1"]) == pytest.approx(
+            (theirs["evals"]["prec"], theirs["evals"]["rec"], theirs["evals"]["f1"]), abs=1e-4)
+    assert ref["overall"]["chunks"]["stats"] == {"gold": 4, "pred": 6, "correct": 3}
     printed = capsys.readouterr().out
     assert "gene.jsonl: 3 sentences, types Gene" in printed and f"wrote {conll}" in printed
 

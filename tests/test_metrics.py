@@ -3,6 +3,7 @@ type restriction."""
 
 from __future__ import annotations
 
+import conlleval
 import pytest
 
 from bioner.metrics import entity_scores, flat
@@ -93,3 +94,24 @@ def test_agrees_with_independent_span_count() -> None:
     s = entity_scores(gold, pred)
     p_, r_ = tp / (tp + fp), tp / (tp + fn)
     assert _prf(s["micro"])[:3] == pytest.approx((p_, r_, 2 * p_ * r_ / (p_ + r_)), abs=1e-12)
+
+
+def test_agrees_with_conlleval() -> None:
+    """Per type and micro, the scores equal CoNLL's conlleval (the `conlleval` package, a port of conlleval.pl)
+    on the same tags, I- starts, type changes inside a span and adjacent spans included."""
+    gold = [["B-Chemical", "I-Chemical", "O", "B-Disease", "I-Disease", "B-Disease", "O", "B-Chemical"],
+            ["O", "B-Disease", "O", "B-Chemical", "I-Chemical", "I-Chemical", "O", "O"]]
+    pred = [["I-Chemical", "I-Chemical", "O", "B-Disease", "I-Chemical", "I-Disease", "O", "I-Chemical"],
+            ["O", "I-Disease", "I-Disease", "B-Chemical", "I-Chemical", "I-Chemical", "I-Disease", "B-Disease"]]
+    lines = [line for g, p in zip(gold, pred, strict=True)
+             for line in [*(f"w {a} {b}" for a, b in zip(g, p, strict=True)), ""]]
+    ref = conlleval.evaluate(lines)
+    s = entity_scores(gold, pred)
+    pairs = [(s["micro"], ref["overall"]["chunks"])] + [(s["per_entity"][t], ref["slots"]["chunks"][t])
+                                                         for t in ("Chemical", "Disease")]
+    for ours, theirs in pairs:
+        assert (ours["precision"], ours["recall"], ours["f1"]) == pytest.approx(
+            (theirs["evals"]["prec"], theirs["evals"]["rec"], theirs["evals"]["f1"]), abs=1e-4)
+        assert ours["support"] == theirs["stats"]["gold"]
+    # hand count: hits (0,1) Chemical from an I- start, (5,5) Disease after a type change, (7,7), (3,5)
+    assert ref["overall"]["chunks"]["stats"] == {"gold": 6, "pred": 9, "correct": 4}
