@@ -26,8 +26,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
-# The CPU study of docs/results.md on the real corpora beside the repo (DATA=path to override): 28 experiments,
-# about 1.5 h on 2 cores at -j 2.
+# The tiny-backbone study of docs/results.md on the real corpora beside the repo (DATA=path to override): 24
+# experiments (configs 1-6, joint_partial, ratios 1/2/4 x 3 seeds), about 1 h on 2 cores at -j 2. Its MiniLM rows
+# come from `make study-minilm`.
 DATA ?= $(shell realpath ../shared/data 2>/dev/null)
 JOBS ?= 2
 study: setup
@@ -35,8 +36,6 @@ study: setup
 	$(BIN)/bioner grid --study configs --backbone tiny --single_source_backbones tiny --prefix real- \
 		-S data.source=$(DATA) -S train.cpu_threads=1
 	for s in 42 1337 2024; do \
-		$(BIN)/dvc exp run --queue -n real-ss-minilm-s$$s -S strategy=single_source -S backbone=minilm \
-			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S train.auto_lr_pretrained=5e-5; \
 		$(BIN)/dvc exp run --queue -n real-partial-s$$s -S strategy=joint_partial -S backbone=tiny \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1; done
 	$(BIN)/bioner grid --study ratios --ratios 1,2,4 --backbone tiny --prefix real- \

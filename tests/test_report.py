@@ -279,6 +279,34 @@ fi
     assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue stop"]
 
 
+def test_grid_run_restarts_workers_that_exit_with_experiments_queued(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stale `dvc queue stop` in DVC's broker shuts a fresh worker down after one experiment: with experiments
+    still queued and no worker alive, `bioner grid --run` starts the workers again instead of waiting forever."""
+    import os
+
+    from bioner.grid import start
+
+    calls, n = tmp_path / "calls.txt", tmp_path / "n"
+    fake = tmp_path / "bin" / "dvc"
+    fake.parent.mkdir()
+    # first `queue status`: one queued experiment, no worker; after the restart: done
+    fake.write_text(f"""#!/bin/sh
+echo "$*" >> {calls}
+if [ "$1 $2" = "queue status" ]; then
+  if [ -f {n} ]; then printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n'
+  else touch {n}
+    printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Queued\\n\\nWorker status: 0 active, 0 idle\\n'
+  fi
+fi
+""")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    start(2, repo=tmp_path, poll_s=0.01)
+    assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue start -j 2", "queue status",
+                                              "queue stop"]
+
+
 def test_threads_shown_as_the_run_resolved_them(rows: list[dict]) -> None:
     # `auto` resolves per run (the idle cores when training starts): the table shows what each run used
     for r in rows[1]["experiments"]:

@@ -9,8 +9,10 @@ point of the ratio study, so it is not queued twice.
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,26 +117,41 @@ def queue(points: list[GridPoint], extra: list[str], repo: str | Path = ".", dry
     return cmds
 
 
-def start(jobs: int, repo: str | Path = ".") -> None:
+def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
     """Run the queue with `jobs` workers (`dvc queue start -j N`), wait until it is empty, stop the workers.
 
     DVC's workers otherwise stay up, idle, for minutes after the last experiment (`dvc queue status` keeps
-    listing them); `dvc queue stop` lets them finish what they run (nothing, by then) and exit.
+    listing them); `dvc queue stop` lets them finish what they run (nothing, by then) and exit. Workers that
+    exit while experiments are still queued are started again (see `wait`).
     """
-    subprocess.run(["dvc", "queue", "start", "-j", str(jobs)], cwd=repo, check=True)
+    cmd = ["dvc", "queue", "start", "-j", str(jobs)]
+    subprocess.run(cmd, cwd=repo, check=True)
     try:
-        wait(repo)
+        wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False))
     finally:  # also on Ctrl-C: the queued experiments stay queued, `dvc queue start` resumes them
         subprocess.run(["dvc", "queue", "stop"], cwd=repo, check=False)
 
 
-def wait(repo: str | Path = ".", poll_s: float = 3.0) -> None:
-    """Block until `dvc queue status` shows no queued or running experiment."""
+_WORKERS = re.compile(r"Worker status: (\d+) active, (\d+) idle")
+
+
+def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], object] | None = None) -> None:
+    """Block until `dvc queue status` shows no queued or running experiment.
+
+    With `restart`: called when experiments are queued but no worker is alive. A DVC worker can exit after one
+    experiment: a `dvc queue stop` sent when no worker was up stays in DVC's broker and shuts down the next
+    worker of the same name as soon as it starts (its experiment still finishes).
+    """
     import time
 
     while True:
         out = subprocess.run(["dvc", "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
         rows = [ln.split() for ln in out.splitlines()[1:]]
-        if not any(r and r[-1] in ("Queued", "Running") for r in rows):
+        states = {r[-1] for r in rows if r}
+        if not states & {"Queued", "Running"}:
             return
+        workers = _WORKERS.search(out)
+        if restart is not None and "Queued" in states and workers and workers.groups() == ("0", "0"):
+            print("experiments are queued but no DVC worker is alive: starting the workers again", flush=True)
+            restart()
         time.sleep(poll_s)
