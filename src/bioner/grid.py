@@ -127,7 +127,7 @@ def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
     cmd = ["dvc", "queue", "start", "-j", str(jobs)]
     subprocess.run(cmd, cwd=repo, check=True)
     try:
-        wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False))
+        wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False), workers=jobs)
     finally:  # also on Ctrl-C: the queued experiments stay queued, `dvc queue start` resumes them
         subprocess.run(["dvc", "queue", "stop"], cwd=repo, check=False)
 
@@ -135,12 +135,15 @@ def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
 _WORKERS = re.compile(r"Worker status: (\d+) active, (\d+) idle")
 
 
-def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], object] | None = None) -> None:
+def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], object] | None = None,
+         workers: int = 1) -> None:
     """Block until `dvc queue status` shows no queued or running experiment.
 
-    With `restart`: called when experiments are queued but no worker is alive. A DVC worker can exit after one
-    experiment: a `dvc queue stop` sent when no worker was up stays in DVC's broker and shuts down the next
-    worker of the same name as soon as it starts (its experiment still finishes).
+    With `restart`: called when experiments are queued and fewer than `workers` DVC workers are alive. DVC's
+    workers can exit early: a `dvc queue stop` sent while no worker was up stays in DVC's broker and shuts down
+    the next worker of that name after one experiment, and two workers reading one message of DVC's file-system
+    broker at once can kill one of them (kombu: JSONDecodeError, "Unrecoverable error"); each finishes the
+    experiment it runs, the rest stay queued.
     """
     import time
 
@@ -150,8 +153,9 @@ def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], obje
         states = {r[-1] for r in rows if r}
         if not states & {"Queued", "Running"}:
             return
-        workers = _WORKERS.search(out)
-        if restart is not None and "Queued" in states and workers and workers.groups() == ("0", "0"):
-            print("experiments are queued but no DVC worker is alive: starting the workers again", flush=True)
+        alive = _WORKERS.search(out)
+        if restart is not None and "Queued" in states and alive and sum(map(int, alive.groups())) < workers:
+            print(f"experiments are queued but only {sum(map(int, alive.groups()))} of {workers} DVC workers are "
+                  "alive: starting the workers again", flush=True)
             restart()
         time.sleep(poll_s)
