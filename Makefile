@@ -45,14 +45,16 @@ study: setup
 
 # The pretrained-encoder study of docs/results.md (MiniLM, lr 5e-5, 3 epochs, silver 1:1, one torch thread per
 # experiment): single_source, sequential, joint_uniform, joint_noise_aware, joint_partial x seeds 42/1337/2024.
-# Several hours of CPU at -j 2; `bioner report --all_commits` then groups rows by backbone.
+# About 2 h on 2 quiet cores at -j 2; `bioner report --all_commits` then groups rows by backbone. The rows not run
+# yet: make study-minilm MINILM_RATIO=full MINILM_SEEDS=42 MINILM_STRATEGIES="joint_uniform joint_partial".
 MINILM_SEEDS ?= 42 1337 2024
 MINILM_STRATEGIES ?= joint_partial joint_uniform sequential joint_noise_aware single_source
+MINILM_RATIO ?= 1
 study-minilm: setup
 	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
 	for s in $(MINILM_SEEDS); do for st in $(MINILM_STRATEGIES); do \
-		$(BIN)/dvc exp run --queue -n mini-$$st-r1-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
-			-S silver.ratio=1 -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05; \
+		$(BIN)/dvc exp run --queue -n mini-$$st-r$(MINILM_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
+			-S silver.ratio=$(MINILM_RATIO) -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05; \
 	done; done
 	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
