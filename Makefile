@@ -27,7 +27,7 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
 # The tiny-backbone study of docs/results.md on the real corpora beside the repo (DATA=path to override): 24
-# experiments (configs 1-6, joint_partial, ratios 1/2/4 x 3 seeds), about 1 h on 2 cores at -j 2. Its MiniLM rows
+# experiments (configs 1-6, joint_partial, ratios 1/2/4 x 3 seeds), about 45 min on 2 quiet cores at -j 2. Its MiniLM rows
 # come from `make study-minilm`.
 DATA ?= $(shell realpath ../shared/data 2>/dev/null)
 JOBS ?= 2
