@@ -257,24 +257,33 @@ def test_backbones_are_never_averaged_together(rows: list[dict], tmp_path: Path)
     assert {p["backbone"] for p in rep["scaling"]} == {"tiny"} and len(rep["scaling"]) == 3
 
 
-def test_grid_run_stops_the_workers_when_the_queue_is_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`bioner grid --run` ends with `dvc queue stop`: DVC's idle workers otherwise linger for minutes."""
+def _fake_dvc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_queue_status: str) -> Path:
+    """Put a `dvc` on PATH that appends its arguments to the returned file and runs `on_queue_status` (sh) for
+    `dvc queue status`."""
     import os
-
-    from bioner.grid import start
 
     calls = tmp_path / "calls.txt"
     fake = tmp_path / "bin" / "dvc"
     fake.parent.mkdir()
-    # a `dvc` that records its arguments; `queue status` shows one finished experiment and an idle worker
     fake.write_text(f"""#!/bin/sh
 echo "$*" >> {calls}
 if [ "$1 $2" = "queue status" ]; then
-  printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n\\nWorker status: 0 active, 1 idle\\n'
+{on_queue_status}
 fi
 """)
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    return calls
+
+
+def test_grid_run_stops_the_workers_when_the_queue_is_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bioner grid --run` ends with `dvc queue stop`: DVC's idle workers otherwise linger for minutes."""
+    from bioner.grid import start
+
+    # `queue status` shows one finished experiment and an idle worker
+    calls = _fake_dvc(tmp_path, monkeypatch,
+                      "printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n\\n"
+                      "Worker status: 0 active, 1 idle\\n'")
     start(2, repo=tmp_path)
     assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue stop"]
 
@@ -283,25 +292,15 @@ def test_grid_run_restarts_workers_that_exit_with_experiments_queued(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """DVC's workers can exit with experiments still queued (a stale `dvc queue stop` in its broker, a broker read
     race): `bioner grid --run` starts them again when fewer than -j are alive, instead of waiting forever."""
-    import os
-
     from bioner.grid import start
 
-    calls, n = tmp_path / "calls.txt", tmp_path / "n"
-    fake = tmp_path / "bin" / "dvc"
-    fake.parent.mkdir()
     # first `queue status`: one queued experiment, one of the two workers alive; after the restart: done
-    fake.write_text(f"""#!/bin/sh
-echo "$*" >> {calls}
-if [ "$1 $2" = "queue status" ]; then
+    n = tmp_path / "n"
+    calls = _fake_dvc(tmp_path, monkeypatch, f"""\
   if [ -f {n} ]; then printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n'
   else touch {n}
     printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Queued\\n\\nWorker status: 1 active, 0 idle\\n'
-  fi
-fi
-""")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+  fi""")
     start(2, repo=tmp_path, poll_s=0.01)
     assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue start -j 2", "queue status",
                                               "queue stop"]
