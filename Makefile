@@ -27,7 +27,7 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
 # The tiny-backbone study of docs/results.md on the real corpora beside the repo (DATA=path to override): 24
-# experiments (configs 1-6, joint_partial, ratios 1/2/4 x 3 seeds), about 45 min on 2 quiet cores at -j 2. Its MiniLM rows
+# experiments (configs 1-6, joint_partial, ratios 1/2/4 x 3 seeds; times in docs/results.md). Its MiniLM rows
 # come from `make study-minilm`.
 DATA ?= $(shell realpath ../shared/data 2>/dev/null)
 JOBS ?= 2
@@ -45,7 +45,7 @@ study: setup
 
 # The pretrained-encoder study of docs/results.md (MiniLM, lr 5e-5, 3 epochs, silver 1:1, one torch thread per
 # experiment): single_source, sequential, joint_uniform, joint_noise_aware, joint_partial x seeds 42/1337/2024.
-# About 2 h on 2 quiet cores at -j 2; `bioner report --all_commits` then groups rows by backbone. The rows not run
+# Times in docs/results.md; `bioner report --all_commits` then groups rows by backbone. The rows not run
 # yet: make study-minilm MINILM_RATIO=full MINILM_SEEDS=42 MINILM_STRATEGIES="joint_uniform joint_partial".
 MINILM_SEEDS ?= 42 1337 2024
 MINILM_STRATEGIES ?= joint_partial joint_uniform sequential joint_noise_aware single_source
