@@ -46,7 +46,7 @@ def test_train_config_flags_then_evaluate(tmp_path: Path, small_sample_dir: Path
     assert snap["tiny"]["hidden_size"] == 32
     assert (out / "best_model" / "model.safetensors").is_file()
 
-    metrics = tmp_path / "metrics" / "eval_test_pubmed.json"
+    metrics = tmp_path / "metrics" / "eval" / "pubmed.json"
     rc = main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_pubmed",
                "--data_dir", str(small_sample_dir), "--output", str(metrics)])
     assert rc == 0
@@ -60,8 +60,8 @@ def test_train_config_flags_then_evaluate(tmp_path: Path, small_sample_dir: Path
     rc = main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_bc5cdr",
                "--test_set", "test_pubmed", "--data_dir", str(small_sample_dir), "--output_dir", str(both)])
     assert rc == 0
-    assert sorted(p.name for p in both.iterdir()) == ["eval_test_bc5cdr.json", "eval_test_pubmed.json"]
-    assert json.loads((both / "eval_test_pubmed.json").read_text())["micro"] == res["micro"]
+    assert sorted(p.name for p in both.iterdir()) == ["bc5cdr.json", "pubmed.json"]
+    assert json.loads((both / "pubmed.json").read_text())["micro"] == res["micro"]
     capsys.readouterr()
     assert main(["evaluate", "--checkpoint", str(out / "best_model"), "--test_set", "test_bc5cdr",
                  "--test_set", "test_pubmed", "--output", str(tmp_path / "x.json")]) == 2

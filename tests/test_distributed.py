@@ -114,9 +114,9 @@ def test_ranks_see_disjoint_shards_every_epoch(ddp_run: dict) -> None:
 def test_ddp_model_evaluates(ddp_run: dict, small_sample_dir: Path) -> None:
     cwd = ddp_run["cwd"]
     proc = _run(["evaluate", "--checkpoint", "models/best_model", "--test_set", "test_bc5cdr", "--data_dir",
-                 str(small_sample_dir), "--output", "eval/eval_test_bc5cdr.json"], cwd)
+                 str(small_sample_dir), "--output", "eval/bc5cdr.json"], cwd)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads((cwd / "eval" / "eval_test_bc5cdr.json").read_text())
+    res = json.loads((cwd / "eval" / "bc5cdr.json").read_text())
     assert res["sentences"] == 40 and res["micro"]["support"] > 0
     # the model the two processes saved scores the same in this process: one consistent checkpoint
     here = evaluate(cwd / "models" / "best_model", "test_bc5cdr", data_dir=small_sample_dir)

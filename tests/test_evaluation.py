@@ -35,11 +35,11 @@ def _spans(tags: list[list[str]], types: tuple[str, ...]) -> int:
 
 def test_evaluate_real_checkpoint_layout(tmp_path: Path, tiny_backbone: Path, small_sample_dir: Path) -> None:
     ckpt = _checkpoint(tiny_backbone, tmp_path / "ckpt", L9)
-    out = tmp_path / "metrics" / "eval_test_pubmed.json"
+    out = tmp_path / "metrics" / "eval" / "pubmed.json"
     res = evaluation.evaluate(ckpt, "test_pubmed", data_dir=small_sample_dir, output=out)
     gold = load_corpus(small_sample_dir / DATA_FILES["test_pubmed"], FIELD_FULL)
     assert json.loads(out.read_text()) == res
-    assert res["test_set"] == "test_pubmed" and res["sentences"] == len(gold) == 40
+    assert res["test_set"] == "pubmed" and res["sentences"] == len(gold) == 40
     assert res["annotated_types"] == ["Virus", "Gene"] and res["applicable"] is True
     assert set(res["per_entity"]) == {"Virus", "Gene"}
     for t in ("Virus", "Gene"):
@@ -117,7 +117,7 @@ def test_model_without_the_test_types_warns(tmp_path: Path, tiny_backbone: Path,
 
 
 def test_unknown_test_set(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="allowed: test_bc5cdr, test_pubmed"):
+    with pytest.raises(ValueError, match="allowed: bc5cdr, pubmed"):
         evaluation.evaluate(tmp_path, "test_other", data_dir=tmp_path)
 
 

@@ -99,10 +99,10 @@ def test_a_fifth_type_end_to_end(variant: Path, tmp_path: Path, monkeypatch: pyt
 
     # -- evaluate: the PubMed test scores the silver types it annotates, Species included ----------------------
     rc, out, err = _cli(capsys, "evaluate", "--checkpoint", "models/best_model", "--data_dir", str(data),
-                        "--test_set", "test_bc5cdr", "--test_set", "test_pubmed", "--output_dir", "metrics")
+                        "--test_set", "test_bc5cdr", "--test_set", "test_pubmed", "--output_dir", "metrics/eval")
     assert rc == 0, err
-    pubmed = json.loads((tmp_path / "metrics/eval_test_pubmed.json").read_text())
-    bc5cdr = json.loads((tmp_path / "metrics/eval_test_bc5cdr.json").read_text())
+    pubmed = json.loads((tmp_path / "metrics/eval/pubmed.json").read_text())
+    bc5cdr = json.loads((tmp_path / "metrics/eval/bc5cdr.json").read_text())
     assert pubmed["annotated_types"] == ["Virus", "Gene", "Species"] and pubmed["applicable"]
     assert bc5cdr["annotated_types"] == ["Chemical", "Disease"]  # Species is no gold type: never scored here
     test_file = data / DATA_FILES["test_pubmed"]  # copied unchanged by distant: gold

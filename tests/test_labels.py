@@ -93,13 +93,13 @@ def _model(label2id: dict[str, int], recorded: dict | None = SEED_TYPES.as_confi
 
 
 def test_test_sets_name_their_view_and_file() -> None:
-    bc5, pub = TEST_SETS["test_bc5cdr"], TEST_SETS["test_pubmed"]
+    bc5, pub = TEST_SETS["bc5cdr"], TEST_SETS["pubmed"]
     assert (bc5.view, bc5.field) == ("gold", FIELD_GOLD) and (pub.view, pub.field) == ("gold+silver", FIELD_FULL)
     assert bc5.path == DATA_FILES["test_bc5cdr"] and pub.path == DATA_FILES["test_pubmed"]
 
 
 def test_annotated_types_are_the_files_types_in_the_runs_order() -> None:
-    pub, bc5 = TEST_SETS["test_pubmed"], TEST_SETS["test_bc5cdr"]
+    pub, bc5 = TEST_SETS["pubmed"], TEST_SETS["bc5cdr"]
     nine = _model(NINE)
     # the seed's order (Virus before Gene) although Gene comes first in the file; an unknown type goes last
     assert pub.annotated_types(PUBMED_TAGS, nine) == ("Virus", "Gene", "Species")
@@ -110,7 +110,7 @@ def test_annotated_types_are_the_files_types_in_the_runs_order() -> None:
 
 
 def test_the_silver_test_set_never_scores_the_runs_gold_types() -> None:
-    pub = TEST_SETS["test_pubmed"]
+    pub = TEST_SETS["pubmed"]
     tags = [["B-Chemical", "B-Gene"], ["B-Virus"]]
     assert pub.annotated_types(tags, _model(NINE)) == ("Virus", "Gene")
     # a checkpoint that does not record its run's types (not written by bioner train): the file decides alone
@@ -119,7 +119,7 @@ def test_the_silver_test_set_never_scores_the_runs_gold_types() -> None:
 
 def test_scorable_iff_the_model_predicts_an_annotated_type() -> None:
     five = _model(SEED_TYPES.scheme("gold").label2id)  # a gold-view model also records its run's silver types
-    pub = TEST_SETS["test_pubmed"]
+    pub = TEST_SETS["pubmed"]
     annotated = pub.annotated_types(PUBMED_TAGS, five)
     assert annotated == ("Virus", "Gene", "Species") and not pub.scorable(annotated, five)
     assert pub.scorable(annotated, _model(NINE))

@@ -100,7 +100,7 @@ def test_experiment_workflow(repo: Repo) -> None:
 
     # -- push, lose the checkpoint and the cache, pull: it comes back and scores the same -----------------
     repo.run("dvc", "push")
-    f1 = repo.json("metrics/eval_test_bc5cdr.json")["micro"]["f1"]
+    f1 = repo.json("metrics/eval/bc5cdr.json")["micro"]["f1"]
     shutil.rmtree(repo.path / "models")
     shutil.rmtree(repo.path / ".dvc/cache")
     repo.run("dvc", "pull")
@@ -147,9 +147,9 @@ def test_aggregate_writes_flat_metrics_snapshot_and_scaling_point(tmp_path: Path
     models, metrics, plots = tmp_path / "models", tmp_path / "metrics", tmp_path / "plots"
     models.mkdir()
     (models / "config_snapshot.yaml").write_text(yaml.safe_dump(_snapshot("sequential")))
-    for name, types, f1 in (("test_bc5cdr", ("Chemical", "Disease"), 0.8), ("test_pubmed", ("Virus", "Gene"), 0.7)):
-        metrics.mkdir(exist_ok=True)
-        (metrics / f"eval_{name}.json").write_text(json.dumps(_eval(name, types, f1)))
+    for name, types, f1 in (("bc5cdr", ("Chemical", "Disease"), 0.8), ("pubmed", ("Virus", "Gene"), 0.7)):
+        (metrics / "eval").mkdir(parents=True, exist_ok=True)
+        (metrics / "eval" / f"{name}.json").write_text(json.dumps(_eval(name, types, f1)))
     assert main(["aggregate", "--model_dir", str(models), "--metrics_dir", str(metrics),
                  "--plots_dir", str(plots)]) == 0
     m = json.loads((metrics / "metrics.json").read_text())

@@ -70,7 +70,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path, tiny_b
     train(s, root / "models", data_dir=small_sample_dir, silver_dir=None, work_dir=root / "work")
     assert main(["evaluate", "--checkpoint", str(root / "models" / "best_model"), "--test_set", "test_bc5cdr",
                  "--test_set", "test_pubmed", "--data_dir", str(small_sample_dir),
-                 "--output_dir", str(root / "metrics")]) == 0
+                 "--output_dir", str(root / "metrics" / "eval")]) == 0
     assert main(["aggregate", "--model_dir", str(root / "models"), "--metrics_dir", str(root / "metrics"),
                  "--plots_dir", str(root / "plots")]) == 0
     return {"root": root, "model": root / "models" / "best_model", "metrics": root / "metrics" / "metrics.json"}
@@ -147,8 +147,8 @@ def test_publish_load_back_identical_predictions(run: dict[str, Path], hub: Fake
     assert {"Chemical", "Disease", "Virus", "Gene"} <= set(card.data.tags)
     text = card.text
     metrics = json.loads(run["metrics"].read_text())
-    assert f"| test_bc5cdr | Chemical | {metrics['bc5cdr_precision_Chemical']:.4f}" in text
-    assert "| test_pubmed | Gene |" in text and "1 seed: 42" in text
+    assert f"| bc5cdr | Chemical | {metrics['bc5cdr_precision_Chemical']:.4f}" in text
+    assert "| pubmed | Gene |" in text and "1 seed: 42" in text
     for needle in ("`B-Virus`", "strategy: joint_uniform", "learning_rate:", 'Tagger.load("lab/bioner-tiny")',
                    'pipeline("token-classification", model="lab/bioner-tiny", aggregation_strategy="first")',
                    "synthetic sample corpus", "silver", "gold for Chemical and Disease only", "## Intended use"):

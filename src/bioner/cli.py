@@ -42,12 +42,13 @@ def load_settings(args: argparse.Namespace) -> S.Settings:
 
 # ---------------------------------------------------------------------------------------------------------------
 def cmd_fetch(args: argparse.Namespace) -> None:
-    from .sources import fetch
+    from .sources import extra_files, fetch
 
     s = load_settings(args)
     check_writable(args.dest, "dir")
+    extra = extra_files(s.data.silver, tuple(t.path for t in s.test_sets.values()))
     manifest = fetch(s.data.source, Path(args.dest), repo=s.data.repo, revision=s.data.revision,
-                     sample_seed=s.data.sample_seed)
+                     sample_seed=s.data.sample_seed, extra=extra)
     n = len(manifest.get("files", {}))
     print(f"fetched {n} files from {s.data.source} into {args.dest}")
 
@@ -81,7 +82,7 @@ def cmd_distant(args: argparse.Namespace) -> None:
     from .distant.stage import run_stage
 
     m = run_stage(s.distant, args.data_dir, args.out, gold_types=s.sources.gold, metrics_path=args.metrics,
-                  report_path=args.report)
+                  report_path=args.report, silver_files=s.data.silver, test_sets=s.test_sets)
     spans = ", ".join(f"{k.removeprefix('silver_spans_')} {v}" for k, v in m.items() if k.startswith("silver_spans_"))
     print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
 
@@ -164,7 +165,8 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
     for d in (args.metrics_dir, args.plots_dir):
         check_writable(d, "dir")
-    metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir)
+    metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir,
+                                test_sets=tuple(load_settings(args).test_sets))
     for key, value in metrics.items():
         print(f"  {key:<20} {value:.4f}")
     m, pl = Path(args.metrics_dir), Path(args.plots_dir)
@@ -217,7 +219,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
     log.info("demo: %s on the synthetic sample, tiny backbone; loading torch and transformers ...", args.strategy)
     from .atomic import write_json
     from .evaluation import evaluate
-    from .labels import TEST_SETS
     from .modeling import load_checkpoint
     from .sources import fetch
     from .training import train
@@ -231,10 +232,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
     train(s, work / "models", data_dir=raw, silver_dir=None, work_dir=work / "work")
     best = work / "models" / "best_model"
     load = functools.cache(functools.partial(load_checkpoint, best))
-    for name in TEST_SETS:
-        res = evaluate(best, name, data_dir=raw, load=load)
+    for name, ts in s.test_sets.items():
+        res = evaluate(best, ts, data_dir=raw, load=load)
         if res["applicable"]:  # the label-space rule: only test sets of types the model predicts
-            write_json(work / "metrics" / f"eval_{name}.json", res)
+            write_json(work / "metrics" / "eval" / f"{name}.json", res)
             print_scores(res)
 
 

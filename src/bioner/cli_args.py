@@ -148,8 +148,10 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
              "micro P/R/F1)")
     p.add_argument("--checkpoint", required=True, help="a model directory or a Hugging Face Hub model id")
     p.add_argument("--revision", help="Hub model ids only: branch, tag or commit sha (default: main)")
-    p.add_argument("--test_set", action="append", choices=["test_bc5cdr", "test_pubmed"],
-                   help="test set to score; repeat for several, scored in one process (default: none)")
+    _add_params(p)
+    p.add_argument("--test_set", action="append",
+                   help="a test set of evaluate.test_sets (bc5cdr, pubmed, ...; test_bc5cdr also accepted) to "
+                   "score; repeat for several, scored in one process (default: every test set of the settings)")
     p.add_argument("--test_file", help="any gold JSONL (tokens + --field), gold only for --types (default: none)")
     p.add_argument("--field", choices=["decoded_tags", "decoded_tags_pseudo_final"],
                    help="--test_file: the gold label field (default: decoded_tags_pseudo_final)")
@@ -157,7 +159,7 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    "(default: the types it contains); predictions of other types are set to O")
     p.add_argument("--data_dir", default="data/raw", help="fetched data (default: %(default)s)")
     p.add_argument("--output", help="JSON file to write, one test set or --test_file (default: print only)")
-    p.add_argument("--output_dir", help="write <dir>/eval_<test_set>.json for each test set (default: none)")
+    p.add_argument("--output_dir", help="write <dir>/<test_set>.json for each test set (default: none)")
     p.add_argument("--conll", help="also write `token gold pred` lines (CoNLL conlleval's input) to this file "
                    "(default: none)")
     p.add_argument("--batch_size", type=numeric("batch_size"), default=64,
@@ -201,10 +203,11 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--message", help="commit message (default: generated)")
 
     p = _sub(sub, "aggregate", "flat metrics.json for dvc exp show, config snapshot, scaling point")
+    _add_params(p)
     p.add_argument("--model_dir", default="models",
                    help="holds config_snapshot.yaml from bioner train (default: %(default)s)")
     p.add_argument("--metrics_dir", default="metrics",
-                   help="holds eval_<test set>.json; gets metrics.json (default: %(default)s)")
+                   help="holds eval/<test set>.json and distant.json; gets metrics.json (default: %(default)s)")
     p.add_argument("--plots_dir", default="plots", help="gets scaling_point.json (default: %(default)s)")
 
     p = _sub(sub, "report", "mean ± std per configuration across seeds (from dvc exp show), scaling curve PNG")

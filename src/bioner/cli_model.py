@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .atomic import check_writable
 from .errors import UserError
+from .labels import canonical_test_set
 
 
 def print_scores(res: dict) -> None:
@@ -29,19 +30,20 @@ def _types_flag(raw: str | None) -> tuple[str, ...] | None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    """A thin shell over Tagger.evaluate: named test sets (--test_set, repeatable) or any gold file (--test_file)."""
-    if bool(args.test_set) == bool(args.test_file):
-        raise UserError("give --test_set (test_bc5cdr | test_pubmed, repeatable) or --test_file PATH"
-                        + (", not both" if args.test_set else ""))
-    test_sets = list(dict.fromkeys(args.test_set or []))  # repeatable; order kept, repeats dropped
+    """A thin shell over Tagger.evaluate: named test sets of the settings (--test_set, repeatable; default all of
+    evaluate.test_sets) or any gold file (--test_file)."""
+    if args.test_set and args.test_file:
+        raise UserError("give --test_set NAME (repeatable) or --test_file PATH, not both")
+    table = {} if args.test_file else _test_sets(args)
+    test_sets = [table[n] for n in dict.fromkeys(canonical_test_set(n) for n in args.test_set or table)]
     if args.output and args.output_dir:
-        raise UserError("give --output (one test set) or --output_dir (eval_<test_set>.json each), not both")
+        raise UserError("give --output (one test set) or --output_dir (<test_set>.json each), not both")
     if args.output and len(test_sets) > 1:
         raise UserError(f"--output names one file but {len(test_sets)} test sets were given; "
-                        "use --output_dir to write eval_<test_set>.json for each")
+                        "use --output_dir to write <test_set>.json for each")
     if args.conll and len(test_sets) > 1:
         raise UserError(f"--conll names one file but {len(test_sets)} test sets were given; score one at a time")
-    outputs = [args.output or (Path(args.output_dir) / f"eval_{ts}.json" if args.output_dir else None)
+    outputs = [args.output or (Path(args.output_dir) / f"{ts.name}.json" if args.output_dir else None)
                for ts in test_sets]
     # a bad output path fails now, not after loading and tagging
     for out in filter(None, [*outputs, args.conll] if test_sets else [args.output, args.conll]):
@@ -74,7 +76,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         return
     if args.field or args.types:
         raise UserError("--field/--types are for --test_file; a named test set has its own view and types "
-                        "(bioner.labels.TEST_SETS)")
+                        "(evaluate.test_sets)")
     # several test sets in one process, one checkpoint load: the torch import is paid once (docs/benchmarks.md s.6)
     cached = functools.cache(load)
     for ts, out in zip(test_sets, outputs, strict=True):
@@ -84,6 +86,17 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         for path in (out, args.conll):
             if path:
                 print(f"wrote {path}")
+
+
+def _test_sets(args: argparse.Namespace) -> dict:
+    """evaluate.test_sets of the settings, by name; an unknown --test_set is a one-line error."""
+    from .cli import load_settings
+
+    table = load_settings(args).test_sets
+    unknown = [n for n in args.test_set or [] if canonical_test_set(n) not in table]
+    if unknown:
+        raise UserError(f"--test_set {unknown[0]!r}: not in evaluate.test_sets; allowed: {', '.join(table)}")
+    return table
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

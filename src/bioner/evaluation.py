@@ -26,6 +26,7 @@ from .labels import (
     CheckpointTypes,
     TestSet,
     bio_label2id,
+    canonical_test_set,
     valid_type_name,
 )
 from .metrics import entity_scores, scoring_views
@@ -38,11 +39,14 @@ log = logging.getLogger(__name__)
 FIELDS = (FIELD_GOLD, FIELD_FULL)
 
 
-def resolve_test_set(test_set: str, data_dir: str | Path) -> tuple[TestSet, Path]:
-    if test_set in TEST_SETS:
-        spec = TEST_SETS[test_set]
-        return spec, Path(data_dir) / spec.path
-    raise ValueError(f"unknown test set {test_set!r}; allowed: {', '.join(TEST_SETS)}")
+def resolve_test_set(test_set: str | TestSet, data_dir: str | Path) -> tuple[TestSet, Path]:
+    """A test set (a TestSet, or the name of a default one) and its file (relative to `data_dir`, or absolute)."""
+    if isinstance(test_set, str):
+        name = canonical_test_set(test_set)
+        if name not in TEST_SETS:
+            raise ValueError(f"unknown test set {test_set!r}; allowed: {', '.join(TEST_SETS)}")
+        test_set = TEST_SETS[name]
+    return test_set, Path(data_dir) / test_set.path
 
 
 def check_types(types: tuple[str, ...]) -> None:
@@ -125,7 +129,7 @@ def write_conll(path: str | Path, tokens: list[list[str]], gold: list[list[str]]
             fh.write("\n")
 
 
-def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data/raw",
+def evaluate(checkpoint: str | Path, test_set: str | TestSet, data_dir: str | Path = "data/raw",
              output: str | Path | None = None, batch_size: int = 64, device: str | None = None,
              allow_pickle: bool = False, load: Callable[[], Any] | None = None, conll: str | Path | None = None
              ) -> dict:
@@ -146,17 +150,17 @@ def evaluate(checkpoint: str | Path, test_set: str, data_dir: str | Path = "data
         load_corpus(path, spec.field, bio_label2id(known), space="the types the checkpoint was trained with")
     annotated = spec.annotated_types(corpus.tags, model_types)
     if not annotated:
-        log.warning("%s: %s holds no entity span in %r to score", test_set, path, spec.field)
+        log.warning("%s: %s holds no entity span in %r to score", spec.name, path, spec.field)
     # A model that predicts none of the test set's types (a gold-view model on the silver-type PubMed test)
     # cannot be scored on it: the result is still written (the pipeline's outputs are the same for every
     # strategy) but marked, and `bioner aggregate` leaves it out of metrics.json.
     applicable = spec.scorable(annotated, model_types)
     missing = [t for t in annotated if t not in model_types.predicted]
     if missing:
-        log.warning("%s: the model does not predict %s; %s", test_set, missing,
+        log.warning("%s: the model does not predict %s; %s", spec.name, missing,
                     "their F1 will be 0" if applicable else "not applicable (left out of metrics.json)")
     scores = _score(tagger, corpus, annotated, batch_size, conll)
-    result = {"test_set": test_set, "file": str(path), "sentences": len(corpus),
+    result = {"test_set": spec.name, "file": str(path), "sentences": len(corpus),
               "annotated_types": list(annotated), "checkpoint": str(checkpoint),
               "applicable": applicable, **scores}
     if output is not None:

@@ -29,6 +29,10 @@ VIEW_FIELDS: dict[str, str] = {"gold": FIELD_GOLD, "gold+silver": FIELD_FULL}
 TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 TYPE_NAME_RULE = "a letter followed by letters or digits, not 'O' (e.g. Species, CellLine; not Cell-Line, Cell_Line)"
 
+#: A test set's name prefixes its metric keys (`<name>_f1_<Type>`), so it may not hold the `_` separator.
+TEST_SET_NAME = re.compile(r"[a-z][a-z0-9]*")
+TEST_SET_NAME_RULE = "lowercase letters and digits, starting with a letter (e.g. bc5cdr, s1000dev)"
+
 #: Key of the checkpoint's config.json recording the run's entity types: {"gold": [...], "silver": [...]}.
 CONFIG_TYPES_KEY = "bioner_entity_types"
 
@@ -174,31 +178,35 @@ class CheckpointTypes:
 
 @dataclass(frozen=True)
 class TestSet:
-    """A test file and the label view it is scored on.
+    """A test file, the label view it is scored on, and the types it is gold for.
 
-    It is gold for the types that occur in that view of the file (the file says what it annotates), in the
-    role of its view: the gold-view test set for gold types, the gold+silver-view test set for silver types
-    only, so a type the checkpoint's run calls gold is never scored on the latter.
+    With `types` given, exactly those are scored. Without, it is gold for the types that occur in that view of
+    the file (the file says what it annotates), in the role of its view: the gold-view test set for gold types,
+    the gold+silver-view test set for silver types only, so a type the checkpoint's run calls gold is never
+    scored on the latter. `name` prefixes its metric keys (`<name>_f1`).
     """
 
     name: str
-    path: str  # relative to the data root (Hub layout)
+    path: str  # relative to the data root (Hub layout), or absolute
     view: View
+    types: tuple[str, ...] = ()
 
     @property
     def field(self) -> str:
         return VIEW_FIELDS[self.view]
 
     def annotated_types(self, tags: Iterable[Sequence[str]], model: CheckpointTypes) -> tuple[str, ...]:
-        """The types scored: those occurring in `tags` (this test set's view of its file), minus the model's
-        gold types for the gold+silver view; ordered as the model's run lists them, then by first occurrence."""
-        seen: dict[str, None] = {}
-        for seq in tags:
-            for t in seq:
-                if t != "O" and t[2:] not in seen:
-                    seen[t[2:]] = None
-        if self.view == "gold+silver" and model.gold:
-            seen = {t: None for t in seen if t not in model.gold}
+        """The types scored: `types` if given, else those occurring in `tags` (this test set's view of its
+        file), minus the model's gold types for the gold+silver view; ordered as the model's run lists them,
+        then as given or by first occurrence."""
+        seen: dict[str, None] = dict.fromkeys(self.types)
+        if not self.types:
+            for seq in tags:
+                for t in seq:
+                    if t != "O" and t[2:] not in seen:
+                        seen[t[2:]] = None
+            if self.view == "gold+silver" and model.gold:
+                seen = {t: None for t in seen if t not in model.gold}
         rank = {t: i for i, t in enumerate(model.run_types)}
         order = {t: i for i, t in enumerate(seen)}
         return tuple(sorted(seen, key=lambda t: (rank.get(t, len(rank)), order[t])))
@@ -209,11 +217,20 @@ class TestSet:
         return any(t in model.predicted for t in annotated)
 
 
-# Each test set is gold only for its own types: predictions of other types are set to O before scoring.
-TEST_SETS: dict[str, TestSet] = {
-    "test_bc5cdr": TestSet("test_bc5cdr", "bc5cdr/bc5cdr_test.jsonl", "gold"),
-    "test_pubmed": TestSet("test_pubmed", "pubmed/pubmed_test.jsonl", "gold+silver"),
-}
+def canonical_test_set(name: str) -> str:
+    """A test set's name as settings key it: 'test_bc5cdr' (the older spelling) -> 'bc5cdr'."""
+    return name.removeprefix("test_")
+
+
+def scored_test_sets(metric_keys: Iterable[str]) -> tuple[str, ...]:
+    """The test sets scored in a metrics.json, in its order: every `<name>_f1` key but the validation F1."""
+    out = []
+    for k in metric_keys:
+        name, sep, rest = k.partition("_f1")
+        if sep and not rest and name != "val" and TEST_SET_NAME.fullmatch(name):
+            out.append(name)
+    return tuple(out)
+
 
 #: The five files of the Hub dataset, relative to the data root.
 DATA_FILES: dict[str, str] = {
@@ -222,6 +239,14 @@ DATA_FILES: dict[str, str] = {
     "test_bc5cdr": "bc5cdr/bc5cdr_test.jsonl",
     "silver": "pubmed/pubmed_scrapping.jsonl",
     "test_pubmed": "pubmed/pubmed_test.jsonl",
+}
+
+
+#: The default test sets (`evaluate.test_sets`' defaults). Each test set is gold only for its own types:
+#: predictions of other types are set to O before scoring.
+TEST_SETS: dict[str, TestSet] = {
+    "bc5cdr": TestSet("bc5cdr", DATA_FILES["test_bc5cdr"], "gold"),
+    "pubmed": TestSet("pubmed", DATA_FILES["test_pubmed"], "gold+silver"),
 }
 
 

@@ -8,15 +8,15 @@ from typing import Any
 
 import yaml
 
-from .labels import TEST_SETS
+from .labels import scored_test_sets
 from .strategies import STRATEGIES
 
 TEST_TEXT = {
-    "test_bc5cdr": "BC5CDR test (BioCreative V CDR): gold for Chemical and Disease only",
-    "test_pubmed": "PubMed test: 100 sentences, gold for Gene (70 BC2GM sentences) and Virus (30 species-corpus "
+    "bc5cdr": "BC5CDR test (BioCreative V CDR): gold for Chemical and Disease only",
+    "pubmed": "PubMed test: 100 sentences, gold for Gene (70 BC2GM sentences) and Virus (30 species-corpus "
                    "sentences) only; with so few sentences its F1s move by several points between seeds",
 }
-PREFIX = {"test_bc5cdr": "bc5cdr", "test_pubmed": "pubmed"}
+
 
 
 def _params(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -28,8 +28,8 @@ def _scored(keys: Any, types: list[str]) -> list[tuple[str, str]]:
     """(test set, entity or "micro") pairs that `keys` (metrics.json or report keys) hold an F1 for, in the test
     set table's order and the model's type order: the types each test set was scored on."""
     out = []
-    for ts in TEST_SETS:
-        p = PREFIX[ts]
+    for ts in scored_test_sets(keys):
+        p = ts
         out += [(ts, t) for t in types if f"{p}_f1_{t}" in keys]
         out += [(ts, "micro")] if f"{p}_f1" in keys else []
     return out
@@ -39,7 +39,7 @@ def _scores(metrics: dict[str, Any], types: list[str]) -> list[dict[str, Any]]:
     """Rows (test set, entity, P, R, F1, support) from a flat metrics.json."""
     rows = []
     for ts, t in _scored(metrics, types):
-        p, sfx = PREFIX[ts], "" if t == "micro" else f"_{t}"
+        p, sfx = ts, "" if t == "micro" else f"_{t}"
         rows.append({"test_set": ts, "entity": t, "precision": metrics.get(f"{p}_precision{sfx}"),
                      "recall": metrics.get(f"{p}_recall{sfx}"), "f1": metrics[f"{p}_f1{sfx}"],
                      "support": metrics.get(f"{p}_support{sfx}")})
@@ -69,7 +69,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
     rows = _scores(metrics, types) if metrics else []
     evals = [EvalResult(task_type="token-classification", task_name="Named entity recognition",
                         dataset_type=str(data.get("repo")) if hub_data else ts,
-                        dataset_name=TEST_TEXT[ts].split(":")[0],
+                        dataset_name=TEST_TEXT.get(ts, f"{ts} test:").split(":")[0],
                         dataset_split="test", metric_type="f1", metric_name=f"F1 ({r['entity']})",
                         metric_value=round(float(r["f1"]), 4))
              for r in rows for ts in [r["test_set"]]]
@@ -101,7 +101,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
     scope = " and ".join([", ".join(t.lower() + ("es" if t == "Virus" else "s") for t in types[:-1]),
                           types[-1].lower() + ("es" if types[-1] == "Virus" else "s")]) if len(types) > 1 else types[0]
     gold_types = (params.get("sources") or {}).get("gold") or []
-    covered = ["test_bc5cdr"] + (["test_pubmed"] if any(t not in gold_types for t in types) else [])
+    covered = ["bc5cdr"] + (["pubmed"] if any(t not in gold_types for t in types) else [])
     lines = [
         f"# {name}", "",
         f"A token classifier for **{', '.join(types)}** mentions in biomedical text, built with "
@@ -147,7 +147,7 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
                   f"{', '.join(map(str, group.get('seeds', [])))}), F1 mean +- sample std:", "",
                   "| test set | entity | F1 mean | std | n |", "|---|---|---:|---:|---:|"]
         for ts, t in keys:
-            m = gm[f"{PREFIX[ts]}_f1{'' if t == 'micro' else '_' + t}"]
+            m = gm[f"{ts}_f1{'' if t == 'micro' else '_' + t}"]
             lines.append(f"| {ts} | {t} | {_fmt(m.get('mean'))} | {_fmt(m.get('std'))} | {m.get('n')} |")
     lines += [
         "", "## Intended use", "",

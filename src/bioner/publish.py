@@ -24,7 +24,7 @@ import yaml
 from .errors import UserError
 
 # the card's half, re-exported: `bioner.publish` stays the one import for publishing
-from .model_card import PREFIX, TEST_TEXT, _fmt, _params, _scored, _scores, model_card  # noqa: F401
+from .model_card import TEST_TEXT, _fmt, _params, _scored, _scores, model_card  # noqa: F401
 from .settings import flatten
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,11 @@
 """One experiment's results in the shapes DVC displays: the `bioner aggregate` stage (docs/design.md s.4).
 
-Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `config_snapshot.yaml`; writes
+Reads the evaluate stage's `eval/<test set>.json` files, the train stage's `config_snapshot.yaml` and, when
+the distant stage relabelled, the dictionary labelling's own F1 per test set (`<name>_dict_f1*` in
+`distant.json`); writes
 
-- `metrics/metrics.json`: flat, what `dvc exp show` lists. Per applicable test set `<name>` (the test set
-  name without `test_`): `<name>_f1` (micro over the types the test set annotates), `<name>_f1_<Type>` per
+- `metrics/metrics.json`: flat, what `dvc exp show` lists. Per applicable test set `<name>` (its key in
+  evaluate.test_sets): `<name>_f1` (micro over the types the test set annotates), `<name>_f1_<Type>` per
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
@@ -28,7 +30,7 @@ import yaml
 from .atomic import write_json, write_yaml
 from .errors import UserError
 from .grid import config_name
-from .labels import TEST_SETS
+from .labels import TEST_SETS, canonical_test_set
 from .strategies import STRATEGIES, Strategy
 
 
@@ -63,8 +65,8 @@ def _strategy(snapshot: dict[str, Any]) -> Strategy:
 
 
 def short_name(test_set: str) -> str:
-    """'test_bc5cdr' -> 'bc5cdr' (metric key prefix)."""
-    return test_set.removeprefix("test_")
+    """The metric key prefix of a test set: its name ('test_bc5cdr', the older spelling, -> 'bc5cdr')."""
+    return canonical_test_set(test_set)
 
 
 def is_applicable(result: dict[str, Any]) -> bool:
@@ -107,7 +109,8 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     return out
 
 
-def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[str, Any]:
+def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any],
+                  test_sets: tuple[str, ...] = tuple(TEST_SETS)) -> dict[str, Any]:
     """One point of the scaling curve: silver ratio and sentences actually used, and the test F1s."""
     uses_silver = _strategy(snapshot).uses_silver
     data = (snapshot.get("run") or {}).get("data") or {}
@@ -120,21 +123,33 @@ def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[s
         "silver_sentences": int(data.get("silver_sentences", 0)) if uses_silver else 0,
         "gold_sentences": int(data.get("gold_sentences", 0)),
     }
-    for name in TEST_SETS:  # null where not applicable: DVC then still plots the other test sets' points
+    for name in test_sets:  # null where not applicable: DVC then still plots the other test sets' points
         key = f"{short_name(name)}_f1"
         point[key] = metrics.get(key)
     return point
 
 
+def dictionary_f1s(distant_metrics: Path) -> dict[str, float]:
+    """The `<name>_dict_f1*` keys of the distant stage's metrics (absent in keep mode or without the file)."""
+    if not distant_metrics.is_file():
+        return {}
+    return {k: v for k, v in _read_json(distant_metrics).items() if "_dict_f1" in k}
+
+
 def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
-              plots_dir: str | Path = "plots") -> dict[str, float]:
-    """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics."""
+                      plots_dir: str | Path = "plots", test_sets: tuple[str, ...] = tuple(TEST_SETS)
+                      ) -> dict[str, float]:
+    """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics.
+
+    `test_sets`: the names of evaluate.test_sets, in column order; their scores are read from
+    `<metrics_dir>/eval/<name>.json`."""
     model_dir, metrics_dir, plots_dir = Path(model_dir), Path(metrics_dir), Path(plots_dir)
     snapshot = _read_snapshot(model_dir / "config_snapshot.yaml")
-    evals = {name: _read_json(metrics_dir / f"eval_{name}.json") for name in TEST_SETS}
+    evals = {name: _read_json(metrics_dir / "eval" / f"{short_name(name)}.json") for name in test_sets}
     metrics = flat_metrics(evals, snapshot)
+    metrics.update(dictionary_f1s(metrics_dir / "distant.json"))
     write_json(metrics_dir / "metrics.json", metrics)
     write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
     # DVC plots read a JSON list of records; one record per experiment, compared across experiments.
-    write_json(plots_dir / "scaling_point.json", [scaling_point(metrics, snapshot)])
+    write_json(plots_dir / "scaling_point.json", [scaling_point(metrics, snapshot, test_sets)])
     return metrics

@@ -23,6 +23,7 @@ from .errors import UserError
 from .labels import (
     EntityTypes,
     LabelScheme,
+    TestSet,
     check_dictionary_types,
 )
 from .settings_errors import format_validation_error, missing_keys_message
@@ -31,10 +32,12 @@ from .settings_errors import format_validation_error, missing_keys_message
 from .settings_sections import (  # noqa: F401
     DataSettings,
     DistantSettings,
+    EvaluateSettings,
     Phase2Settings,
     PositiveOrAuto,
     SilverSettings,
     SourceTypes,
+    TestSetSettings,
     TinySettings,
     TrainSettings,
     _auto_or,
@@ -74,6 +77,7 @@ class Settings(_Strict):
     train: TrainSettings = TrainSettings()
     tiny: TinySettings = TinySettings()
     distant: DistantSettings = DistantSettings()
+    evaluate: EvaluateSettings = EvaluateSettings()
 
     @model_validator(mode="after")
     def _dictionary_types(self) -> Settings:
@@ -103,6 +107,11 @@ class Settings(_Strict):
     def scheme(self) -> LabelScheme:
         """The label view the strategy trains and validates on, over this run's entity types."""
         return self.entity_types.scheme(self.strategy_record.view)
+
+    @property
+    def test_sets(self) -> dict[str, TestSet]:
+        """The test sets of `evaluate.test_sets`, in their order (the order of their metrics columns)."""
+        return {n: TestSet(n, t.file, t.view, t.types) for n, t in self.evaluate.test_sets.items()}
 
     @property
     def uses_silver(self) -> bool:

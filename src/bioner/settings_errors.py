@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,15 +24,26 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[list[str], Any, 
     parts: list[str] = []
     model: Any = root
     holder, fld = root, None
+    entry: Any = None  # the model of a {name: section} setting's values: the next part is a name, not a field
     for p in loc:
-        if model is None:
+        if model is None and entry is None:
             break
         parts.append(str(p))
+        if entry is not None:
+            model, entry = entry, None
+            continue
         holder = model
         fld = model.model_fields.get(p) if isinstance(p, str) else None
         ann = fld.annotation if fld is not None else None
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if get_origin(ann) is dict and _is_model(get_args(ann)[1]):
+            model, entry = None, get_args(ann)[1]
+            continue
+        model = ann if _is_model(ann) else None
     return parts, holder, fld
+
+
+def _is_model(ann: Any) -> bool:
+    return isinstance(ann, type) and issubclass(ann, BaseModel)
 
 
 def _allowed_range(fld: Any) -> str | None:

@@ -15,7 +15,9 @@ from pydantic import (
     model_validator,
 )
 
-from .labels import SEED_TYPES, check_silver_types, check_type_names
+from .labels import DATA_FILES, SEED_TYPES, TEST_SET_NAME, TEST_SET_NAME_RULE, check_silver_types, check_type_names
+
+SILVER_FILE = DATA_FILES["silver"]
 
 
 def _auto_or(bound: float, *, strict: bool, message: str) -> AfterValidator:
@@ -41,6 +43,18 @@ class DataSettings(_Strict):
     repo: str = "lumicero/BioNER-DS"
     revision: str = "main"
     sample_seed: int = 0
+    #: the silver corpus: one or more files relative to the data source (or absolute), labelled or text only
+    #: (`{"tokens": [...]}`: the distant stage labels it); several are joined and deduplicated by `distant`
+    silver: tuple[str, ...] = (SILVER_FILE,)
+
+    @field_validator("silver")
+    @classmethod
+    def _silver_files(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one silver file is needed, e.g. [pubmed/pubmed_scrapping.jsonl]")
+        if len(set(v)) != len(v):
+            raise ValueError(f"a file is listed twice in {list(v)}")
+        return v
 
 
 class SilverSettings(_Strict):
@@ -155,3 +169,41 @@ class DistantSettings(_Strict):
         if self.mode == "relabel" and not self.dictionaries:
             raise ValueError("distant.mode=relabel needs at least one entry in distant.dictionaries")
         return self
+
+
+class TestSetSettings(_Strict):
+    """One gold test file: where it is, the label view it is read in, and the types it is gold for."""
+
+    #: relative to the data source (fetched with the other files) or absolute
+    file: str
+    #: gold = `decoded_tags` (gold types); gold+silver = `decoded_tags_pseudo_final`
+    view: Literal["gold", "gold+silver"] = "gold+silver"
+    #: the types it is gold for; [] = the types present in its view (minus the run's gold types for gold+silver)
+    types: tuple[str, ...] = ()
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        check_type_names(v)
+        return v
+
+
+def _default_test_sets() -> dict[str, TestSetSettings]:
+    return {"bc5cdr": TestSetSettings(file=DATA_FILES["test_bc5cdr"], view="gold"),
+            "pubmed": TestSetSettings(file=DATA_FILES["test_pubmed"], view="gold+silver")}
+
+
+class EvaluateSettings(_Strict):
+    """The `evaluate` stage: the gold test sets every experiment is scored on (their names prefix the metrics)."""
+
+    test_sets: dict[str, TestSetSettings] = Field(default_factory=_default_test_sets)
+
+    @field_validator("test_sets")
+    @classmethod
+    def _names(cls, v: dict[str, TestSetSettings]) -> dict[str, TestSetSettings]:
+        bad = [n for n in v if not TEST_SET_NAME.fullmatch(n)]
+        if bad:
+            raise ValueError(f"test set name(s) {bad}: a name is {TEST_SET_NAME_RULE}")
+        if not v:
+            raise ValueError("at least one test set is needed")
+        return v

@@ -37,8 +37,17 @@ class FetchError(UserError, RuntimeError):
         super().__init__(" ".join(message.split()))
 
 
-def fetch(source: str, dest: Path, *, repo: str, revision: str, sample_seed: int = 0) -> dict[str, Any]:
-    """Materialise the five DATA_FILES under dest in the Hub layout and return a manifest dict.
+def extra_files(silver: tuple[str, ...], test_files: tuple[str, ...]) -> tuple[str, ...]:
+    """The files settings name beyond the five (more silver corpora, more test sets), relative ones only: an
+    absolute path is read where it is."""
+    named = [f for f in (*silver, *test_files) if not Path(f).is_absolute()]
+    return tuple(f for f in dict.fromkeys(named) if f not in DATA_FILES.values())
+
+
+def fetch(source: str, dest: Path, *, repo: str, revision: str, sample_seed: int = 0,
+          extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Materialise the five DATA_FILES and the `extra` files (relative paths) under dest in the Hub layout and
+    return a manifest dict.
 
     Manifest: {"source", "repo", "revision" (resolved commit sha if hub, else None),
     "files": {relpath: {"sha256", "lines", "bytes"}}}, plus "requested_revision" (hub), "path" (local
@@ -56,28 +65,31 @@ def fetch(source: str, dest: Path, *, repo: str, revision: str, sample_seed: int
             tree.mkdir()
             manifest: dict[str, Any] = {"source": source, "repo": repo, "revision": None}
             if source == "hub":
-                commit = _from_hub(tree, work / "hf-cache", repo=repo, revision=revision)
+                commit = _from_hub(tree, work / "hf-cache", repo=repo, revision=revision, extra=extra)
                 manifest.update(revision=commit, requested_revision=revision)
                 origin = f"dataset repo {repo!r} at revision {revision!r}"
             elif source == "sample":
+                if extra:
+                    raise FetchError(f"data.source=sample holds only {LAYOUT}; {', '.join(extra)} (named by "
+                                     "data.silver / evaluate.test_sets) need a real data source")
                 _from_sample(tree, seed=sample_seed)
                 manifest["sample_seed"] = sample_seed
                 origin = "the synthetic sample corpus (bioner.sample)"
             else:
-                root = _from_local(source, tree)
+                root = _from_local(source, tree, extra)
                 manifest["path"] = str(root)
                 origin = f"local data source {root}"
-            manifest["files"] = _describe(tree, origin)
+            manifest["files"] = _describe(tree, origin, (*DATA_FILES.values(), *extra))
         replace_dir(tree, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return manifest
 
 
-def _describe(tree: Path, origin: str) -> dict[str, dict[str, Any]]:
-    """sha256, line and byte counts of the five files; FetchError if one is missing or empty."""
+def _describe(tree: Path, origin: str, rels: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """sha256, line and byte counts of the files; FetchError if one is missing or empty."""
     files: dict[str, dict[str, Any]] = {}
-    for rel in DATA_FILES.values():
+    for rel in rels:
         path = tree / rel
         if not path.is_file():
             raise FetchError(f"{origin} did not provide {rel}; expected the Hub layout: {LAYOUT}")
@@ -94,8 +106,9 @@ def _describe(tree: Path, origin: str) -> dict[str, dict[str, Any]]:
     return files
 
 
-def _from_local(source: str, tree: Path) -> Path:
-    """Copy the five files from a local directory in the Hub layout (symlinks are followed, never kept)."""
+def _from_local(source: str, tree: Path, extra: tuple[str, ...] = ()) -> Path:
+    """Copy the five files and `extra` from a local directory in the Hub layout (symlinks are followed, never
+    kept)."""
     if not source.strip():
         raise FetchError("data.source is empty; use hub, sample or a directory in the Hub layout")
     root = Path(source).expanduser().resolve()
@@ -111,7 +124,11 @@ def _from_local(source: str, tree: Path) -> Path:
             f"local data source {root} is missing {len(missing)} of {len(DATA_FILES)} files: "
             f"{', '.join(missing)}; expected the Hub layout: {LAYOUT}"
         )
-    for rel in DATA_FILES.values():
+    absent = [rel for rel in extra if not (root / rel).is_file()]
+    if absent:
+        raise FetchError(f"local data source {root} has no {', '.join(absent)} (named by data.silver / "
+                         "evaluate.test_sets); fix the setting or the directory")
+    for rel in (*DATA_FILES.values(), *extra):
         _copy(root / rel, tree / rel)
     if (root / DICTIONARY_DIR).is_dir():  # optional: the `distant` stage's dictionaries (docs/distant.md)
         shutil.copytree(root / DICTIONARY_DIR, tree / DICTIONARY_DIR)
@@ -131,7 +148,7 @@ def _from_sample(tree: Path, seed: int) -> None:
     write_sample_corpus(tree, seed=seed)
 
 
-def _from_hub(tree: Path, cache: Path, *, repo: str, revision: str) -> str:
+def _from_hub(tree: Path, cache: Path, *, repo: str, revision: str, extra: tuple[str, ...] = ()) -> str:
     """Download the five files into a throwaway cache and copy them into `tree`; return the commit sha.
 
     The revision is resolved once (HEAD of the first file, no retries so an unreachable Hub fails fast) and
@@ -144,7 +161,7 @@ def _from_hub(tree: Path, cache: Path, *, repo: str, revision: str) -> str:
             f"cannot download dataset repo {repo!r} at revision {revision!r}: Hugging Face Hub offline mode "
             f"is on (HF_HUB_OFFLINE=1); {offline_hint()}"
         )
-    rels = list(DATA_FILES.values())
+    rels = [*DATA_FILES.values(), *extra]
     rel = rels[0]
     downloaded: dict[str, str] = {}
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .grid import CONFIGS, config_name
-from .labels import TEST_SETS
+from .labels import TEST_SETS, scored_test_sets
 from .settings import defaults, flatten
 from .strategies import STRATEGIES
 
@@ -155,17 +155,23 @@ def summarize(values: list[float]) -> dict[str, Any]:
 
 
 def is_collapsed(metrics: dict[str, float]) -> bool:
-    f1s = [v for k, v in metrics.items() if k.endswith("_f1") and k.split("_")[0] in _TS_PREFIXES]
+    f1s = [metrics[f"{ts}_f1"] for ts in scored_test_sets(metrics)]
     return bool(f1s) and all(v < COLLAPSE_F1 for v in f1s)
 
 
-_TS_PREFIXES = tuple(t.removeprefix("test_") for t in TEST_SETS)
+def test_set_names(exps: list[Experiment]) -> list[str]:
+    """The test sets any experiment was scored on, in the order of their metrics.json (the settings' order);
+    the default test sets when none was."""
+    names: dict[str, None] = {}
+    for e in exps:
+        names.update(dict.fromkeys(scored_test_sets(e.metrics or {})))
+    return list(names) or list(TEST_SETS)
 
 
 def entity_types_by_test_set(exps: list[Experiment]) -> dict[str, list[str]]:
     """Per test set, the entity types with per-entity metrics (`<ts>_f1_<Type>`) in any experiment, in the order
     of the experiments' metrics.json (the evaluated types' order): a new type needs no change here."""
-    types: dict[str, dict[str, None]] = {ts: {} for ts in _TS_PREFIXES}
+    types: dict[str, dict[str, None]] = {ts: {} for ts in test_set_names(exps)}
     for e in exps:
         for key in e.metrics or {}:
             ts, sep, etype = key.partition("_f1_")

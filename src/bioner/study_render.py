@@ -9,7 +9,8 @@ from typing import Any
 
 from .atomic import atomic_open
 from .grid import RATIO_STUDY_STRATEGY
-from .study_groups import _TS_PREFIXES, COLLAPSE_F1, SHOWN_RUNTIME
+from .labels import scored_test_sets
+from .study_groups import COLLAPSE_F1, SHOWN_RUNTIME
 
 
 def _cell(m: dict[str, Any], key: str, na: bool) -> str:
@@ -33,8 +34,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
     # precision is shown only when some run did not use `auto` (fp32 on a CPU, mixed precision on a GPU)
     shown = [k for k in SHOWN_RUNTIME if k == "train.cpu_threads"
              or any(set(g["runtime"].get(k, [])) - {"auto"} for g in report["groups"])]
-    for ts in _TS_PREFIXES:
-        types = report["entity_types"].get(ts, [])
+    for ts, types in report["entity_types"].items():
         rows = [g for g in report["groups"] if f"{ts}_f1" in g["metrics"]]
         if not rows:
             continue
@@ -42,6 +42,9 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
                   f"({', '.join(types)})", ""]
         head = ["config", "backbone", "seeds", "runtime"] + [f"{t} {m}" for t in (*types, "micro")
                                                              for m in ("P", "R", "F1")]
+        # the dictionary labelling's own micro F1 (distant.mode=relabel): what a model trained on it should beat
+        dict_col = any(f"{ts}_dict_f1" in g["metrics"] for g in rows)
+        head += ["dictionary F1"] if dict_col else []
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for g in rows:
             m = g["metrics"]
@@ -53,6 +56,8 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
                 for met in ("precision", "recall", "f1"):
                     key = f"{ts}_{met}" if t == "micro" else f"{ts}_{met}_{t}"
                     cells.append(_cell(m, key, na))
+            if dict_col:
+                cells.append(_cell(m, f"{ts}_dict_f1", False))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     if report["collapsed"]:
@@ -85,7 +90,7 @@ def scaling_points(report: dict[str, Any], strategy: str = RATIO_STUDY_STRATEGY)
             continue
         row = {"group": g["label"], "backbone": p.get("backbone"), "silver_ratio": str(p.get("silver.ratio")),
                "silver_sentences": g["metrics"]["silver_sentences"]["mean"], "n_seeds": len(g["seeds"])}
-        for ts in _TS_PREFIXES:
+        for ts in report["entity_types"]:
             if f"{ts}_f1" in g["metrics"]:
                 row[f"{ts}_f1"] = g["metrics"][f"{ts}_f1"]["mean"]
                 row[f"{ts}_f1_std"] = g["metrics"][f"{ts}_f1"]["std"]
@@ -111,7 +116,7 @@ def plot_scaling(points: list[dict[str, Any]], png: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     xs = [p["silver_sentences"] for p in points]
-    for ts, color in zip(_TS_PREFIXES, ("tab:blue", "tab:orange"), strict=False):
+    for ts, color in zip(scored_test_sets(points[0]), plt.cm.tab10.colors, strict=False):
         if not all(f"{ts}_f1" in p for p in points):
             continue
         ys = [p[f"{ts}_f1"] for p in points]

@@ -25,7 +25,6 @@ from .errors import UserError
 
 # the grouping and rendering halves, re-exported: `bioner.study_report` stays the one import for the report
 from .study_groups import (  # noqa: F401
-    _TS_PREFIXES,
     COLLAPSE_F1,
     METRICS_FILE,
     PARAMS_FILE,

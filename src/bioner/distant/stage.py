@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..atomic import filling, replace_dir, temp_dir, write_json
 from ..corpus import CorpusError, load_corpus
-from ..labels import DATA_FILES, FIELD_FULL
+from ..labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
 from ..settings import DistantSettings
-from .labelling import label_corpus
-from .lexicon import MatchRules, load_lexicon
+from .labelling import label_corpus, score_labelling
+from .lexicon import MatchRules, load_lexicon, resolve
 from .matcher import Matcher
+from .silver_union import gold_sentence_keys, join_silver
 
 #: Files relabelled in `relabel` mode (the silver corpus) and, with gold_o, on gold-O tokens only.
 SILVER = ("silver",)
@@ -45,15 +47,41 @@ def matcher_from_settings(cfg: DistantSettings, gold_types: tuple[str, ...], dat
     return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir))
 
 
+def dictionary_scores(matcher: Matcher, test_sets: Mapping[str, TestSet], raw: Path,
+                      gold_types: tuple[str, ...]) -> dict[str, float]:
+    """F1 of the dictionary labelling alone on each test set that annotates a dictionary type (on those types):
+    `<name>_dict_f1` and `<name>_dict_f1_<Type>`, the baseline a model trained on its silver should beat."""
+    dict_types = matcher.lexicon.priority
+    run = CheckpointTypes(dict_types, gold_types, (*gold_types, *dict_types))
+    out: dict[str, float] = {}
+    for name, ts in test_sets.items():
+        path = resolve(ts.path, raw)
+        types = tuple(t for t in ts.annotated_types(load_corpus(path, ts.field).tags, run) if t in dict_types)
+        if not types:
+            continue
+        res = score_labelling(path, matcher, types, gold_field=ts.field)
+        out[f"{name}_dict_f1"] = round(float(res["micro"]["f1"]), 4)
+        out.update((f"{name}_dict_f1_{t}", round(float(r["f1"]), 4)) for t, r in res["per_entity"].items())
+    return out
+
+
 def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
               gold_types: tuple[str, ...] = (), metrics_path: str | os.PathLike | None = None,
-              report_path: str | os.PathLike | None = None) -> dict[str, Any]:
+              report_path: str | os.PathLike | None = None, silver_files: Sequence[str] = (),
+              test_sets: Mapping[str, TestSet] | None = None) -> dict[str, Any]:
     """Write `out_dir` from `raw_dir` per `cfg`; return the flat metrics (also written to `metrics_path`).
 
-    The full label-quality report of each relabelled file goes to `report_path` ({"mode": "keep"} in keep mode).
+    `silver_files` (data.silver; default the Hub layout's one file, used as is) are joined into the one silver
+    corpus by `join_silver` when they are several or another file. `test_sets`: never silver, and scored by the
+    dictionaries in relabel mode. The full label-quality report of each relabelled file goes to `report_path`
+    ({"mode": "keep"} in keep mode).
     """
     raw, out = Path(raw_dir), Path(out_dir)
+    silver_files = tuple(silver_files) or (DATA_FILES["silver"],)
+    joined = silver_files != (DATA_FILES["silver"],)
+    test_sets = dict(test_sets or {})
     missing = [rel for rel in DATA_FILES.values() if not (raw / rel).is_file()]
+    missing += [f for f in silver_files if not resolve(f, raw).is_file()]
     if missing:
         raise CorpusError(f"{raw}: missing {', '.join(missing)}. Fix: run `bioner fetch` (or `dvc repro fetch`) "
                           "first")
@@ -63,16 +91,25 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
     existed = out.exists()
     work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
     reports: dict[str, Any] = {}
+    union: dict[str, Any] | None = None
     try:
         tree = work / "tree"
         with filling(work, out, existed):  # a full disk names `out`, not the temp tree
             for key, rel in DATA_FILES.items():
                 (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+                src = raw / rel
+                if key in SILVER and joined:
+                    src = work / "silver_union.jsonl"
+                    exclude = gold_sentence_keys(resolve(t.path, raw) for t in test_sets.values())
+                    union = join_silver([(f, resolve(f, raw)) for f in silver_files], src,
+                                        relabel=matcher is not None, exclude=exclude)
                 relabel = matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O))
                 if relabel:
-                    reports[key] = label_corpus(raw / rel, tree / rel, matcher, only_gold_o=key in GOLD_O)
+                    reports[key] = label_corpus(src, tree / rel, matcher, only_gold_o=key in GOLD_O)
+                    reports[key]["corpus"] = rel  # not the temp path: the report is committed
+                    reports[key].pop("output", None)
                 else:
-                    shutil.copyfile(raw / rel, tree / rel)
+                    shutil.copyfile(src, tree / rel)
         spans, covered = _span_counts(tree / DATA_FILES["silver"])
         replace_dir(tree, out)
     finally:
@@ -87,8 +124,16 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
             metrics[f"names_loaded_{t}"] = r["names_loaded"]
             metrics[f"names_dropped_{t}"] = sum(r["names_dropped"].values())
             metrics[f"names_never_matched_{t}"] = r["names_never_matched"]
+    if union is not None:
+        metrics["silver_duplicates_removed"] = union["duplicates_removed"]
+        metrics["silver_test_overlap_removed"] = union["test_overlap_removed"]
+        for f, n in union["files"].items():
+            metrics[f"silver_from_{Path(f).stem}"] = n["kept"]
+    if matcher is not None:
+        metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
     if report_path is not None:
-        write_json(report_path, {"mode": cfg.mode, "files": reports})
+        write_json(report_path, {"mode": cfg.mode, "files": reports,
+                                 **({"silver_union": union} if union is not None else {})})
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics
