@@ -19,13 +19,17 @@ from ..atomic import filling, replace_dir, temp_dir, write_json
 from ..corpus import CorpusError, load_corpus
 from ..labels import DATA_FILES, FIELD_FULL
 from ..settings import DistantSettings
+from .filters import NameFilters
 from .labelling import label_corpus
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher
+from .outputs import write_dictionaries
 
 #: Files relabelled in `relabel` mode (the silver corpus) and, with gold_o, on gold-O tokens only.
 SILVER = ("silver",)
 GOLD_O = ("train", "validation", "test_bc5cdr")
+#: Folder of the labelled data dir holding each type's merged dictionary (`<Type>.tsv`), relabel mode only.
+DICTIONARIES_DIR = "dictionaries"
 
 
 def _span_counts(path: Path) -> tuple[Counter[str], Counter[str]]:
@@ -39,10 +43,17 @@ def _span_counts(path: Path) -> tuple[Counter[str], Counter[str]]:
     return spans, covered
 
 
+def filters_from_settings(cfg: DistantSettings) -> NameFilters:
+    """The name filters of `cfg` (bioner.distant.filters)."""
+    return NameFilters(cfg.min_chars, cfg.drop_numeric, cfg.common_word_zipf, cfg.plural_variants,
+                       cfg.hyphen_variants)
+
+
 def matcher_from_settings(cfg: DistantSettings, gold_types: tuple[str, ...], data_dir: str | os.PathLike) -> Matcher:
-    """Read and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
+    """Build and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
     rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority))
-    return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir))
+    return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir,
+                                filters=filters_from_settings(cfg), clash=cfg.clash))
 
 
 def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -73,6 +84,10 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
                     reports[key] = label_corpus(raw / rel, tree / rel, matcher, only_gold_o=key in GOLD_O)
                 else:
                     shutil.copyfile(raw / rel, tree / rel)
+                if relabel:
+                    reports[key]["output"] = rel  # not the temp tree's path: the report stays the same per run
+            if matcher is not None:
+                write_dictionaries(matcher.lexicon, tree / DICTIONARIES_DIR)
         spans, covered = _span_counts(tree / DATA_FILES["silver"])
         replace_dir(tree, out)
     finally:
@@ -88,7 +103,10 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
             metrics[f"names_dropped_{t}"] = sum(r["names_dropped"].values())
             metrics[f"names_never_matched_{t}"] = r["names_never_matched"]
     if report_path is not None:
-        write_json(report_path, {"mode": cfg.mode, "files": reports})
+        report: dict[str, Any] = {"mode": cfg.mode, "files": reports}
+        if matcher is not None:
+            report["dictionaries"] = matcher.lexicon.sources_report
+        write_json(report_path, report)
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics
