@@ -31,8 +31,6 @@ CASES = [
      r"^distant.dictionaries: type 'Disease' clashes with the gold type 'Disease'"),
     ("type not a label fragment", {}, {"dictionaries": {"Gene-like": "genes.txt"}},
      r"^distant.dictionaries: type 'Gene-like' is not a valid label fragment"),
-    ("same name in two types", {"genes.txt": b"CD4\nHBV\n"}, {},
-     r"^{d}/genes.txt:2: the name 'HBV' is also a Virus name \({d}/viruses.txt:2\)"),
     ("non-UTF-8 bytes", {"viruses.txt": b"HIV\nH\xe9patite B\n"}, {},
      r"^{d}/viruses.txt:2: not valid UTF-8 \(invalid continuation byte at byte 1\)"),
     ("missing dictionary path", {}, {"dictionaries": {"Virus": "viruses.txt", "Gene": "nope/genes.txt"}},

@@ -116,7 +116,7 @@ BAD = [
     ("stop list naming nothing", ["-s", "distant.stop=[ZZZ1, ZZZ2]"],
      "distant.stop: the stop list names nothing in the dictionaries"),
     ("duplicate across types", ["-s", "distant.dictionaries={Virus: dictionaries/genes.txt, "
-                                      "Gene: dictionaries/genes.txt}"], "is also a Virus name"),
+                                      "Gene: dictionaries/genes.txt}"], "no Gene name is left after the clash rule"),
     ("priority not the types", ["-s", "distant.priority=[Gene]"], "distant.priority ['Gene'] must list each"),
     ("bad max_tokens", ["-s", "distant.max_tokens=0"], "distant.max_tokens=0: Input should be greater than or equal"),
 ]

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from .labels import DATA_FILES, SEED_TYPES, TEST_SET_NAME, TEST_SET_NAME_RULE, check_silver_types, check_type_names
+from .settings_dictionaries import DictionaryEntry
 
 SILVER_FILE = DATA_FILES["silver"]
 
@@ -143,8 +144,9 @@ class DistantSettings(_Strict):
     """The `distant` stage: keep the corpus's labels, or relabel them from dictionaries (docs/distant.md)."""
 
     mode: Literal["keep", "relabel"] = "keep"
-    #: entity type -> dictionary file (one name a line, or name<TAB>id), absolute or relative to the data dir
-    dictionaries: dict[str, str] = Field(default_factory=lambda: {"Virus": "dictionaries/viruses.txt",
+    #: entity type -> its source(s): a hand-list path, a source mapping (hgnc | ictv_vmr | ncbi_taxdump | list;
+    #: bioner.settings_dictionaries) or a list of them; paths absolute or relative to the data dir
+    dictionaries: dict[str, DictionaryEntry] = Field(default_factory=lambda: {"Virus": "dictionaries/viruses.txt",
                                                                   "Gene": "dictionaries/genes.txt"})
     #: names never matched: a file (relative to the data dir or absolute) or an inline list of names
     stop: str | list[str] = Field(default_factory=list)
@@ -154,10 +156,19 @@ class DistantSettings(_Strict):
     priority: list[str] = Field(default_factory=list)
     #: also relabel the gold corpus's 9-tag view, on its gold-O tokens only (the seed's BC5CDR view)
     gold_o: bool = True
+    #: a name in two types' dictionaries: the first type in `priority` keeps it, or every type drops it
+    clash: Literal["priority", "drop"] = "priority"
+    #: name filters, applied to the sources with `filters: true` (official sources; not hand lists by default)
+    min_chars: int = Field(2, ge=1)
+    drop_numeric: bool = True
+    #: one-word names at least this frequent in English (wordfreq Zipf scale) are dropped; 0 = off
+    common_word_zipf: float = Field(0.0, ge=0, le=8, allow_inf_nan=False)
+    plural_variants: bool = False
+    hyphen_variants: bool = False
 
     @field_validator("dictionaries")
     @classmethod
-    def _types(cls, v: dict[str, str]) -> dict[str, str]:
+    def _types(cls, v: dict[str, Any]) -> dict[str, Any]:
         check_type_names(list(v))  # the entity-type name rule (docs/design.md s.3)
         return v
 

@@ -24,6 +24,7 @@ class DictName(NamedTuple):
     tokens: tuple[str, ...]  # corpus tokenisation of `text`
     line: int  # 1-based line in its file
     canonical_id: str | None = None  # second TSV column, kept for entity linking
+    sources: tuple[str, ...] = ()  # provenance: every source that gave the name (bioner.distant.merge)
 
 
 def tokenize_name(text: str) -> tuple[str, ...]:

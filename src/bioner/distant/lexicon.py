@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ..labels import TYPE_NAME_RULE, valid_type_name
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
+from .filters import NameFilters
+from .merge import build_dictionaries, resolve
 
 
 def fold(token: str) -> str:
@@ -79,6 +80,7 @@ class Lexicon:
     stop_source: str | None = None
     stop_entries: int = 0
     stop_unused: list[str] = field(default_factory=list)
+    sources_report: dict[str, Any] = field(default_factory=dict)  # bioner.distant.merge's dictionary report
 
     @property
     def priority(self) -> tuple[str, ...]:
@@ -188,26 +190,24 @@ def build_lexicon(dictionaries: Mapping[str, tuple[str, list[DictName]]], rules:
     return lexicon
 
 
-def resolve(path: str | os.PathLike, base_dir: str | os.PathLike | None) -> Path:
-    """A params path: absolute as given, relative to `base_dir` (the fetched data directory) otherwise."""
-    p = Path(path)
-    return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
-
-
-def load_lexicon(dictionaries: Mapping[str, str | os.PathLike], rules: MatchRules | None = None,
+def load_lexicon(dictionaries: Mapping[str, Any], rules: MatchRules | None = None,
                  stop: str | os.PathLike | Sequence[str] | None = None, gold_types: Sequence[str] = (),
-                 base_dir: str | os.PathLike | None = None) -> Lexicon:
-    """Read {type: dictionary file} and the stop list (a file, or a list of names), then `build_lexicon`."""
+                 base_dir: str | os.PathLike | None = None, *, filters: NameFilters | None = None,
+                 clash: Literal["priority", "drop"] = "priority") -> Lexicon:
+    """Build {type: source(s)} (bioner.distant.merge: read, filter, merge, clashes) and read the stop list (a
+    file, or a list of names), then `build_lexicon`; the dictionary report is `Lexicon.sources_report`."""
+    rules = rules or MatchRules()
     for t in dictionaries:  # before any file is read: a bad type name is a params error
         check_type_name(t, gold_types)
-    files = {}
-    for t, p in dictionaries.items():
-        path = resolve(p, base_dir)
-        files[t] = (str(path), read_names(path, param=f"distant.dictionaries.{t}"))
+    order = _ordered_types(list(dictionaries), rules.priority)
+    merged, sources_report = build_dictionaries(dictionaries, filters=filters, clash=clash, priority=order,
+                                                base_dir=base_dir)
     stop_names = None
     if isinstance(stop, (str, os.PathLike)):
         path = resolve(stop, base_dir)
         stop_names = (str(path), read_names(path, what="stop list", param="distant.stop", allow_ids=False))
     elif stop:
         stop_names = ("distant.stop", inline_names(list(stop), "distant.stop"))
-    return build_lexicon(files, rules, stop_names, gold_types)
+    lexicon = build_lexicon(merged, rules, stop_names, gold_types)
+    lexicon.sources_report = sources_report
+    return lexicon

@@ -20,14 +20,18 @@ from ..atomic import filling, replace_dir, temp_dir, write_json
 from ..corpus import CorpusError, load_corpus
 from ..labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
 from ..settings import DistantSettings
+from .filters import NameFilters
 from .labelling import label_corpus, score_labelling
 from .lexicon import MatchRules, load_lexicon, resolve
 from .matcher import Matcher
+from .outputs import write_dictionaries
 from .silver_union import gold_sentence_keys, join_silver
 
 #: Files relabelled in `relabel` mode (the silver corpus) and, with gold_o, on gold-O tokens only.
 SILVER = ("silver",)
 GOLD_O = ("train", "validation", "test_bc5cdr")
+#: Folder of the labelled data dir holding each type's merged dictionary (`<Type>.tsv`), relabel mode only.
+DICTIONARIES_DIR = "dictionaries"
 
 
 def _span_counts(path: Path) -> tuple[Counter[str], Counter[str]]:
@@ -41,10 +45,17 @@ def _span_counts(path: Path) -> tuple[Counter[str], Counter[str]]:
     return spans, covered
 
 
+def filters_from_settings(cfg: DistantSettings) -> NameFilters:
+    """The name filters of `cfg` (bioner.distant.filters)."""
+    return NameFilters(cfg.min_chars, cfg.drop_numeric, cfg.common_word_zipf, cfg.plural_variants,
+                       cfg.hyphen_variants)
+
+
 def matcher_from_settings(cfg: DistantSettings, gold_types: tuple[str, ...], data_dir: str | os.PathLike) -> Matcher:
-    """Read and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
+    """Build and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
     rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority))
-    return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir))
+    return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir,
+                                filters=filters_from_settings(cfg), clash=cfg.clash))
 
 
 def dictionary_scores(matcher: Matcher, test_sets: Mapping[str, TestSet], raw: Path,
@@ -107,9 +118,11 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
                 if relabel:
                     reports[key] = label_corpus(src, tree / rel, matcher, only_gold_o=key in GOLD_O)
                     reports[key]["corpus"] = rel  # not the temp path: the report is committed
-                    reports[key].pop("output", None)
+                    reports[key]["output"] = rel
                 else:
                     shutil.copyfile(src, tree / rel)
+            if matcher is not None:
+                write_dictionaries(matcher.lexicon, tree / DICTIONARIES_DIR)
         spans, covered = _span_counts(tree / DATA_FILES["silver"])
         replace_dir(tree, out)
     finally:
@@ -132,8 +145,12 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
     if matcher is not None:
         metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
     if report_path is not None:
-        write_json(report_path, {"mode": cfg.mode, "files": reports,
-                                 **({"silver_union": union} if union is not None else {})})
+        report: dict[str, Any] = {"mode": cfg.mode, "files": reports}
+        if matcher is not None:
+            report["dictionaries"] = matcher.lexicon.sources_report
+        if union is not None:
+            report["silver_union"] = union
+        write_json(report_path, report)
     if metrics_path is not None:
         write_json(metrics_path, metrics)
     return metrics
