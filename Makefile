@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test lint study study-minilm study-distant bench clean
+.PHONY: setup demo test lint study study-minilm study-distant study-virus bench clean
 
 $(BIN)/bioner: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -69,6 +69,29 @@ study-distant: setup
 		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-r1-s$$s -S strategy=joint_partial -S backbone=tiny -S silver.ratio=1 \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel \
 			-S 'distant.stop=[ER,RT,CT,PD]'; done
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	$(BIN)/bioner report --all_commits
+
+# The virus study of docs/results.md: the 4-type model on real dictionaries (ICTV VMR + viruses.txt for Virus,
+# HGNC for Gene, filters of VIRUS_DICT) over the shipped silver plus the COVID text, scored on every gold test set
+# of VIRUS_TESTS; MiniLM, lr 5e-5, one torch thread per run, VIRUS_STRATEGIES x VIRUS_SEEDS at VIRUS_RATIO.
+VIRUS_SEEDS ?= 42 1337 2024
+VIRUS_STRATEGIES ?= joint_partial joint_uniform
+VIRUS_RATIO ?= 1
+VIRUS_TESTS = -S '++evaluate.test_sets.covid={file: covid/covid_virus_test.jsonl, types: [Virus]}' \
+	-S '++evaluate.test_sets.s1000train={file: s1000/s1000_virus_train.jsonl, types: [Virus]}' \
+	-S '++evaluate.test_sets.s1000dev={file: s1000/s1000_virus_dev.jsonl, types: [Virus]}' \
+	-S '++evaluate.test_sets.bioreddev={file: biored/biored_dev.jsonl, types: [Chemical, Disease, Gene]}'
+VIRUS_DICT ?= -S 'distant.dictionaries.Virus=[dictionaries/viruses.txt, {format: ictv_vmr, path: $(DATA)/resources/ictv/VMR_MSL40.v1.20250307.xlsx}]' \
+	-S 'distant.dictionaries.Gene={format: hgnc, path: $(DATA)/resources/hgnc/hgnc_entries.tsv}'
+study-virus: setup
+	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
+	for s in $(VIRUS_SEEDS); do for st in $(VIRUS_STRATEGIES); do \
+		$(BIN)/dvc exp run --queue -n virus-$$st-r$(VIRUS_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
+			-S silver.ratio=$(VIRUS_RATIO) -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05 \
+			-S distant.mode=relabel -S 'data.silver=[pubmed/pubmed_scrapping.jsonl, covid/covid_sentences.jsonl]' \
+			$(VIRUS_DICT) $(VIRUS_TESTS); \
+	done; done
 	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
