@@ -30,7 +30,7 @@ from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
-from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
+from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
 
@@ -224,9 +224,10 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     if live is not None:
         live.log_params(scale)
     meta = {"strategy": s.strategy, "backbone": s.backbone,
-            "model_id": backbone.location if s.is_random_init else s.model_id,
+            "model_id": s.model_id,  # for `tiny` the alias: its built directory is in the deletable work dir
             "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
-    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads()}
+    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads(),
+                               "inputs": run_inputs(data_dir, silver_dir, corpora["silver"])}
     try:
         trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
                                                work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)
