@@ -33,6 +33,7 @@ from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
+from .workdir import prune_finished
 
 log = logging.getLogger("bioner.training")
 
@@ -183,7 +184,10 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
                 stack.enter_context(exclusive(
                     work / ".lock", f"{work}: another training with the same settings and data is running in "
                     "this work directory ({holder}); wait for it to finish or give another --work_dir"))
-            return _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+            summary = _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+            if int(os.environ.get("RANK", "0")) == 0:
+                prune_finished(work)  # best_model is written: the checkpoints were only for resuming
+            return summary
     except BaseException:
         if created and output_dir.is_dir() and not any(output_dir.iterdir()):
             output_dir.rmdir()  # nothing was written into it
