@@ -30,6 +30,7 @@ from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
+from .curves import write_curves
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
@@ -253,4 +254,6 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     finally:
         if live is not None:
             live.end()
+    if live is not None and live_dir is not None:
+        write_curves(live_dir)  # the curves as a PNG, readable offline
     return summary
