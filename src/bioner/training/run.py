@@ -34,7 +34,7 @@ from .curves import write_curves
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
-from .workdir import prune_finished
+from .workdir import checkpoint_write_cause, is_torch_write_error, prune_finished
 
 log = logging.getLogger("bioner.training")
 
@@ -77,7 +77,7 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
         except (OSError, SafetensorError, RuntimeError) as err:
             if not _is_checkpoint_write_error(err):
                 raise
-            raise OutputError(out, err) from None  # a Trainer checkpoint could not be saved (disk full)
+            raise OutputError(out, checkpoint_write_cause(err, out)) from None  # a checkpoint could not be saved
     wall = time.time() - t0
     steps, first = trainer.state.global_step, start.global_step if start else 0
     done = steps - first
@@ -131,7 +131,7 @@ def _is_checkpoint_write_error(err: BaseException) -> bool:
         return True
     if isinstance(err, OSError):
         return err.errno in _WRITE_ERRNOS
-    return "PytorchStreamWriter failed writing" in str(err)  # torch.save (optimizer state) on a full disk
+    return is_torch_write_error(err)  # torch.save (optimizer state) on a full disk
 
 
 def save_model(trainer: Trainer, tokenizer: PreTrainedTokenizerFast, dest: Path, meta: dict) -> None:

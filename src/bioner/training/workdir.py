@@ -4,9 +4,13 @@ leaves gigabytes of them. Removed then; an unfinished run keeps them to resume f
 
 from __future__ import annotations
 
+import errno
 import logging
+import re
 import shutil
 from pathlib import Path
+
+from ..atomic_temps import describe
 
 log = logging.getLogger("bioner.training")
 
@@ -24,3 +28,27 @@ def prune_finished(work: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
     if freed:
         log.info("removed the finished run's Trainer checkpoints from %s (%.1f MB)", work, freed / 1e6)
+
+
+#: what torch.save's zip writer raises when a write fails (a full disk: "unexpected pos 5696 vs 5588")
+_TORCH_WRITER = re.compile(r"PytorchStreamWriter failed writing|inline_container\.cc")
+#: below this much free space a failed checkpoint write is taken for a full disk
+_NEARLY_FULL = 64 * 2**20
+
+
+def is_torch_write_error(err: BaseException) -> bool:
+    return isinstance(err, RuntimeError) and bool(_TORCH_WRITER.search(str(err)))
+
+
+def checkpoint_write_cause(err: BaseException, out: Path) -> BaseException:
+    """The cause to report for a failed checkpoint write: torch.save's zip-writer message says nothing of the
+    disk, so on a (nearly) full filesystem it becomes ENOSPC with the free space and torch's text."""
+    if not is_torch_write_error(err):
+        return err
+    try:
+        free = shutil.disk_usage(out).free
+    except OSError:
+        return err
+    if free >= _NEARLY_FULL:
+        return err
+    return OSError(errno.ENOSPC, f"No space left on device: {free / 2**20:.1f} MiB free; torch.save: {describe(err)}")
