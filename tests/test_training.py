@@ -250,13 +250,13 @@ def test_same_seed_same_model_and_resume(tmp_path: Path, small_sample_dir: Path)
     s = tiny_settings("joint_uniform", train__epochs=0.5)
     a = training.train(s, tmp_path / "a", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
     b = training.train(s, tmp_path / "b", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wb")
-    # a finished run's checkpoints are removed: re-running with the same work dir retrains, to the same model
+    # re-running with the same work dir resumes from the finished Trainer checkpoint instead of retraining
     c = training.train(s, tmp_path / "c", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
     wa, wb, wc = (load_file(str(tmp_path / x / "best_model" / "model.safetensors")) for x in "abc")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert all(torch.equal(wa[k], wc[k]) for k in wa)
     assert a["fingerprint"] == b["fingerprint"] == c["fingerprint"]
-    assert a["phase1"]["resumed_from"] is None and c["phase1"]["resumed_from"] is None
+    assert a["phase1"]["resumed_from"] is None and c["phase1"]["resumed_from"] is not None
     other = training.run_fingerprint(tiny_settings("joint_uniform", seed=1), small_sample_dir)
     assert other != a["fingerprint"]
 

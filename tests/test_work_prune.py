@@ -1,5 +1,6 @@
-"""The work dir keeps Trainer checkpoints only while a run is unfinished (to resume it); a finished run's are
-removed. The default work dir beside `--output_dir` (`.models_work/`) is git-ignored."""
+"""The work dir keeps full Trainer checkpoints only while a run is unfinished (to resume it); a finished run
+keeps its best weights and last trainer state (a re-run is a no-op), no optimizer state. The default work dir
+beside `--output_dir` (`.models_work/`) is git-ignored."""
 
 from __future__ import annotations
 
@@ -22,17 +23,27 @@ def _settings(strategy: str) -> S.Settings:
                         "tiny": TINY})
 
 
-def _checkpoints(work: Path) -> list[Path]:
-    return sorted(work.rglob("checkpoint-*"))
+def _optimizer_states(work: Path) -> list[Path]:
+    return sorted(work.rglob("checkpoint-*/optimizer.pt"))
 
 
 @pytest.mark.parametrize("strategy", ["joint_uniform", "sequential"])
-def test_a_finished_run_leaves_no_checkpoints(strategy: str, tmp_path: Path, small_sample_dir: Path) -> None:
+def test_a_finished_run_keeps_only_what_a_rerun_needs(strategy: str, tmp_path: Path,
+                                                       small_sample_dir: Path) -> None:
     work = tmp_path / "work"
-    training.train(_settings(strategy), tmp_path / "models", data_dir=small_sample_dir, silver_dir=None,
-                   work_dir=work)
-    assert (tmp_path / "models" / "best_model" / "model.safetensors").is_file()
-    assert _checkpoints(work) == [] and not any(p.is_file() for p in work.rglob("*")), list(work.rglob("*"))
+    s = _settings(strategy)
+    training.train(s, tmp_path / "models", data_dir=small_sample_dir, silver_dir=None, work_dir=work)
+    model_bytes = (tmp_path / "models" / "best_model" / "model.safetensors").stat().st_size
+    files = [p for p in work.rglob("checkpoint-*/*") if p.is_file()]
+    phases = 2 if strategy == "sequential" else 1
+    assert sorted({p.name for p in files}) == ["model.safetensors", "trainer_state.json"], files
+    assert len([p for p in files if p.name == "model.safetensors"]) == phases  # the best checkpoint's weights
+    assert sum(p.stat().st_size for p in files) < 1.1 * phases * model_bytes  # no optimizer state, no spare
+    # re-running the finished run trains nothing: it takes the kept best weights
+    again = training.train(s, tmp_path / "again", data_dir=small_sample_dir, silver_dir=None, work_dir=work)
+    assert again["phase1"]["process"]["steps"] == 0 and again["phase1"]["resumed_from"] is not None
+    assert (tmp_path / "again" / "best_model" / "model.safetensors").read_bytes() == \
+        (tmp_path / "models" / "best_model" / "model.safetensors").read_bytes()
 
 
 def test_an_unfinished_run_keeps_its_checkpoints(tmp_path: Path, small_sample_dir: Path,
@@ -45,7 +56,7 @@ def test_an_unfinished_run_keeps_its_checkpoints(tmp_path: Path, small_sample_di
     with pytest.raises(OSError):
         training.train(_settings("joint_uniform"), tmp_path / "models", data_dir=small_sample_dir,
                        silver_dir=None, work_dir=work)
-    assert _checkpoints(work), list(work.rglob("*"))  # what the next run resumes from
+    assert _optimizer_states(work), list(work.rglob("*"))  # what the next run resumes from
 
 
 def test_the_default_work_dir_is_git_ignored() -> None:

@@ -187,7 +187,7 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
                     "this work directory ({holder}); wait for it to finish or give another --work_dir"))
             summary = _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
             if int(os.environ.get("RANK", "0")) == 0:
-                prune_finished(work)  # best_model is written: the checkpoints were only for resuming
+                prune_finished(work)  # best_model is written: the optimizer state was only for resuming
             return summary
     except BaseException:
         if created and output_dir.is_dir() and not any(output_dir.iterdir()):
