@@ -18,10 +18,11 @@ setup: $(BIN)/bioner
 
 demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo
+	@echo "next: source $(BIN)/activate  (then dvc exp run, bioner ...; see README.md)"
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -v  # -v: each test's name as it starts (some take minutes), [n/total]
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -97,7 +96,7 @@ def main() -> None:
     common.set_threads(int(os.environ["OMP_NUM_THREADS"]))
     info = common.print_machine()
     rows = []
-    work = Path(tempfile.mkdtemp(prefix="bench_data_"))
+    work = common.scratch_dir("bench_data_")
     for data in args.data.split(","):
         if data == "real":
             if not common.REAL_DATA.is_dir():

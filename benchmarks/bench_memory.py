@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,7 @@ def main() -> None:
     if not common.REAL_DATA.is_dir():
         sys.exit(f"{common.REAL_DATA} not found (set BIONER_REAL_DATA)")
     info = common.print_machine()
-    tmp = Path(tempfile.mkdtemp(prefix="bench_memory_"))
+    tmp = common.scratch_dir("bench_memory_")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HF_HUB_OFFLINE": "1",
            "OMP_NUM_THREADS": os.environ["OMP_NUM_THREADS"], "TOKENIZERS_PARALLELISM": "false"}
     bioner = str(BIN / "bioner")

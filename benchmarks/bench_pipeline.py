@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -107,7 +106,7 @@ def main() -> None:
            "TOKENIZERS_PARALLELISM": "false", "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
     env.pop("VIRTUAL_ENV", None)
-    tmp = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
+    tmp = common.scratch_dir("bench_pipeline_")
     shim, times = tmp / "shim", tmp / "times.txt"
     shim.mkdir()
     (shim / "bioner").write_text(SHIM.format(real=BIN / "bioner"))

@@ -29,7 +29,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -204,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         child(args)
         return 0
 
-    from common import peak_rss_of, wait_for_quiet
+    from common import peak_rss_of, scratch_dir, wait_for_quiet
 
     arms, threads = args.arms.split(","), [int(t) for t in args.threads.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="bench_predict."))
+    work = scratch_dir("bench_predict.")
     results: dict[tuple[str, int], list[dict]] = {}
     print(f"# machine: {json.dumps(machine())}; load average at start {os.getloadavg()}", flush=True)
     for rnd in range(args.rounds):

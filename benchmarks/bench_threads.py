@@ -80,7 +80,7 @@ def main() -> None:
     info = common.print_machine()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     settings = [str(cores), "1", "auto"]
-    tmp = Path(tempfile.mkdtemp(prefix="bench_threads-"))
+    tmp = common.scratch_dir("bench_threads-")
     raw = common.sample_data_dir(tmp)
     rows: list[dict[str, Any]] = []
     try:

@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -132,7 +131,7 @@ def main() -> None:
     steps = dict(DEFAULT_STEPS)
     if args.steps:
         steps.update({k: int(v) for k, v in (kv.split("=") for kv in args.steps.split(","))})
-    work = Path(tempfile.mkdtemp(prefix="bench_train_"))
+    work = common.scratch_dir("bench_train_")
     data_dir = common.REAL_DATA if args.data == "real" else common.sample_data_dir(work / "sample")
     rows: list[dict[str, Any]] = []
     for kind in args.rows.split(","):

@@ -12,12 +12,15 @@ with 2 threads was measured ~50x slower when another process was busy), so `wait
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,13 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 REPO = Path(__file__).resolve().parents[1]
 #: The real corpus (Hub layout), read in place, never copied: $BIONER_REAL_DATA or ../shared/data.
 REAL_DATA = Path(os.environ.get("BIONER_REAL_DATA", REPO.parent / "shared" / "data"))
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temp directory for this run, removed when the script exits (also after an error)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def loadavg() -> tuple[float, float, float]:

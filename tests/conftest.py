@@ -33,7 +33,7 @@ _HOME = Path.home()
 USER_FILES = tuple(str(p) for p in {
     Path(os.environ.get("HF_HOME") or _HOME / ".cache" / "huggingface").resolve(), _HOME / ".huggingface",
     Path(os.environ.get("DVC_GLOBAL_CONFIG_DIR") or _HOME / ".config" / "dvc"), Path("/var/tmp/dvc"),
-    ROOT / ".dvc"})
+    ROOT / ".dvc", _HOME / ".cache" / "matplotlib", _HOME / ".config" / "matplotlib"})
 _ISOLATED = Path(tempfile.mkdtemp(prefix="bioner-tests-"))
 atexit.register(shutil.rmtree, _ISOLATED, ignore_errors=True)
 for _key in [k for k in os.environ if k.startswith(("HF_", "HUGGINGFACE_", "DVC_")) and k not in (
@@ -42,6 +42,14 @@ for _key in [k for k in os.environ if k.startswith(("HF_", "HUGGINGFACE_", "DVC_
 os.environ.update(HF_HOME=str(_ISOLATED / "hf-home"), DVC_GLOBAL_CONFIG_DIR=str(_ISOLATED / "dvc-global"),
                   DVC_SYSTEM_CONFIG_DIR=str(_ISOLATED / "dvc-system"), DVC_SITE_CACHE_DIR=str(_ISOLATED / "dvc-site"),
                   DVC_NO_ANALYTICS="1")
+# subprocesses' temp files (benchmarks, torchrun's torchelastic_*) go into the session dir too (this process's
+# temp dir is already fixed: pytest's tmp_path stays where it is), matplotlib caches there, and git reads a
+# config of its own, never ~/.gitconfig (commit.gpgsign=true there would fail every test commit)
+(_ISOLATED / "tmp").mkdir()
+(_ISOLATED / "gitconfig").write_text("[user]\n\tname = test\n\temail = test@example.org\n[commit]\n\tgpgsign = false\n"
+                                     "[tag]\n\tgpgsign = false\n[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+os.environ.update(TMPDIR=str(_ISOLATED / "tmp"), MPLCONFIGDIR=str(_ISOLATED / "matplotlib"),
+                  GIT_CONFIG_GLOBAL=str(_ISOLATED / "gitconfig"))
 
 #: (event, path) of every audited access to USER_FILES in this process (subprocesses inherit the environment)
 TOUCHED: list[tuple[str, str]] = []

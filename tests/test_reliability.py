@@ -741,8 +741,8 @@ def _stage_argv(command: str, sandbox: Path, trained: dict, evals: Path) -> list
         shutil.copytree(evals, out / "metrics")
         return ["aggregate", "--model_dir", trained["models"], "--metrics_dir", out / "metrics",
                 "--plots_dir", out / "plots"]
-    if command == "silver":
-        return ["silver", "--data_dir", trained["raw"], "--out", out]
+    if command == "silver":  # a directory inside out/: the set replaces it whole (a mount point cannot be)
+        return ["silver", "--data_dir", trained["raw"], "--out", out / "silver"]
     if command == "train":
         shutil.copytree(trained["models"], out)
         return ["train", "--strategy", "single_source", "--backbone", trained["backbone"], "--epochs", "1",
@@ -808,7 +808,8 @@ def test_failed_write_keeps_old_output_and_leaves_no_temp(command: str, target: 
     assert rc == 2
     msg = one_error_line(err, command)
     cause = "No space left on device" + ("" if how == "safetensors" else " (simulated)")
-    assert msg == (f"bioner {command}: error: {target_path}: cannot write it ({cause}); the previous version is "
+    named = target_path.parent if command == "silver" else target_path  # silver replaces its set as one dir
+    assert msg == (f"bioner {command}: error: {named}: cannot write it ({cause}); the previous version is "
                    "unchanged. Fix: free space on that filesystem (or write elsewhere) and run again")
     after = files_under(out)
     rel = str(target_path.relative_to(out))
@@ -988,6 +989,7 @@ def test_really_full_disk(command: str, target: str, sandbox: Path, trained: dic
     msg = last_error_line(err, command)
     (target_path,) = [p for p in prev.rglob(target)]
     dest = mnt / target_path.relative_to(prev)
+    dest = dest.parent if command == "silver" else dest  # silver replaces its set of files as one directory
     assert msg.startswith(f"bioner {command}: error: {dest}: cannot write it (No space left on device); the "
                           "previous version is unchanged. Fix: free space"), msg
     assert files_under(after) == files_under(prev)  # byte for byte, nothing added (no temp), nothing lost

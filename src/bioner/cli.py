@@ -160,6 +160,11 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"best validation F1 {last['best_validation_f1']:.4f}; model in {best_model}")
 
 
+#: what `bioner --help` says above the commands
+DESCRIPTION = ("BioNER-DS: each stage of the DVC pipeline (dvc.yaml) as a command that also runs alone, plus "
+               "predict, publish, report, grid and demo. `bioner COMMAND --help` lists a command's flags.")
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from .run_metrics import write_run_metrics
 
@@ -168,7 +173,7 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir,
                                 test_sets=tuple(load_settings(args).test_sets))
     for key, value in metrics.items():
-        print(f"  {key:<20} {value:.4f}")
+        print(f"  {key:<20} {value if isinstance(value, int) else format(value, '.4f')}")  # counts as counts
     m, pl = Path(args.metrics_dir), Path(args.plots_dir)
     print(f"wrote {m / 'metrics.json'}, {m / 'config_snapshot.yaml'}, {pl / 'scaling_point.json'}")
 
@@ -247,7 +252,7 @@ COMMANDS = {"validate": cmd_validate, "fetch": cmd_fetch, "silver": cmd_silver, 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser(list(CONFIGS), __doc__).parse_args(argv)
+        args = build_parser(list(CONFIGS), DESCRIPTION).parse_args(argv)
     except UsageError as err:
         print(err, file=sys.stderr)
         return 2

@@ -123,7 +123,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--report", default="metrics/distant_report.json",
                    help="full label-quality report (default: %(default)s)")
     p.add_argument("--score", metavar="GOLD.jsonl",
-                   help="only score the dictionary labelling of this gold file (default: none: run the stage)")
+                   help="only score the dictionary labelling of this gold file, a path as given (not under "
+                   "--data_dir) (default: none: run the stage)")
     p.add_argument("--types", help="with --score: the types the gold file annotates, e.g. Gene or Gene,Virus "
                    "(default: every type of the dictionaries)")
     p.add_argument("--output", help="with --score: also write the scores as JSON (default: print only)")

@@ -88,9 +88,13 @@ def model_card(repo_id: str, labels: list[str], snapshot: dict[str, Any], metric
         data_line = ("a local copy of the BioNER-DS data in the Hub layout, not the revision-pinned Hub dataset "
                      f"`{data.get('repo')}`")
     counts = run.get("data") or {}
+    inputs = run.get("inputs") or {}
+    where = (f" from `--data_dir {inputs['data_dir']}`" + (f", silver from `{inputs['silver_file']}`"
+                                                         if inputs.get("silver_file") else "")
+             if inputs.get("data_dir") else " (`bioner train --data_dir` outside the DVC pipeline reads its files "
+             "from elsewhere without changing `data.source`)")
     read = (f" The run read {counts.get('gold_sentences')} gold, {counts.get('silver_sentences', 0)} silver and "
-            f"{counts.get('validation_sentences')} validation sentences (`bioner train --data_dir` outside the DVC "
-            "pipeline reads its files from elsewhere without changing `data.source`)." if counts else "")
+            f"{counts.get('validation_sentences')} validation sentences{where}." if counts else "")
     record = STRATEGIES.get(str(strategy))
     uses_silver = record.uses_silver if record else True
     sources_line = ("Gold: BC5CDR train (Chemical, Disease)." if not uses_silver else

@@ -68,6 +68,9 @@ def format_validation_error(err: ValidationError, root: type[BaseModel]) -> str:
             msg = f"not allowed; {msg.lower()}"
         elif e["type"] in _BOUND_ERRORS and (rng := _allowed_range(fld)):
             msg = f"{msg}; allowed: {rng}"  # pydantic names only the violated bound of a two-sided range
+        elif e["type"] == "finite_number":
+            rng = _allowed_range(fld)
+            msg = "nan and inf are not allowed; allowed: a finite number" + (f" {rng}" if rng else "")
         elif e["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
         by_key.setdefault(".".join(parts), (e.get("input"), []))[1].append(msg)

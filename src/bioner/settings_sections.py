@@ -36,7 +36,8 @@ PositiveOrAuto = Annotated[float | Literal["auto"], _auto_or(0, strict=True, mes
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: every float finite: nan or inf passes a range check like gt=0 (nan) or trains nothing (inf)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DataSettings(_Strict):

@@ -8,14 +8,20 @@ Ratio r keeps r x |BC5CDR train| silver sentences. One permutation of the silver
 from __future__ import annotations
 
 import json
+import logging
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 
-from .atomic import atomic_open, write_json
+from .atomic import atomic_open, filling, replace_dir, temp_dir, write_json
+from .atomic_dirs import keep_modes
 from .corpus import Corpus, is_blank, load_corpus
 from .labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, EntityTypes
 from .settings import RATIOS, SettingsError
+from .silver_provenance import file_sha256, mismatch
+
+log = logging.getLogger(__name__)
 
 
 def subset_size(ratio: str, n_gold: int, n_silver: int) -> int:
@@ -47,7 +53,10 @@ def span_counts(tags: list[list[str]]) -> dict[str, int]:
 
 def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int, types: EntityTypes) -> dict:
     """Write out_dir/silver_{1,2,4,full}.jsonl (the ratios the corpus allows) and out_dir/stats.json; the gold
-    and silver corpora are checked against the run's `types` (Settings.entity_types) in their views."""
+    and silver corpora are checked against the run's `types` (Settings.entity_types) in their views.
+
+    The set is built in a temp directory and replaces `out_dir` whole: a failure leaves the old set intact.
+    stats.json records each file's sha256 and the silver corpus's (`load_silver` checks them)."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     space = "the run's types: sources.gold"
     gold = load_corpus(raw_dir / DATA_FILES["train"], FIELD_GOLD, types.scheme("gold").label2id, space=space)
@@ -59,24 +68,36 @@ def write_subsets(raw_dir: str | Path, out_dir: str | Path, subset_seed: int, ty
     text = silver_path.read_text(encoding="utf-8-sig")
     lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip()]
     stats: dict = {"gold_sentences": len(gold), "silver_sentences": len(silver), "subset_seed": subset_seed,
-                   "subsets": {}}
+                   "source_sha256": file_sha256(silver_path), "subsets": {}}
     if len(lines) != len(silver):  # empty-token records were skipped by the loader: re-derive from valid ones
         lines = [ln for ln in lines if _nonempty(ln)]
-    for ratio in RATIOS:
-        try:
-            idx = subset_indices(ratio, len(gold), len(silver), subset_seed)
-        except SettingsError:
-            continue
-        with atomic_open(out_dir / f"silver_{ratio}.jsonl") as fh:
-            for i in idx:
-                fh.write(lines[i] + "\n")
-        stats["subsets"][ratio] = {
-            "sentences": len(idx),
-            "tokens": sum(len(silver.tokens[i]) for i in idx),
-            "spans": span_counts([silver.tags[i] for i in idx]),
-            "ratio_actual": round(len(idx) / len(gold), 3),
-        }
-    write_json(out_dir / "stats.json", stats)
+    existed = out_dir.exists()
+    work = temp_dir(out_dir)  # owner-stamped: a killed run's is removed by the next one
+    try:
+        tree = work / "tree"
+        with filling(work, out_dir, existed):  # a full disk names `out_dir`, not the temp tree
+            tree.mkdir()
+            for ratio in RATIOS:
+                try:
+                    idx = subset_indices(ratio, len(gold), len(silver), subset_seed)
+                except SettingsError:
+                    continue
+                subset = tree / f"silver_{ratio}.jsonl"
+                with atomic_open(subset) as fh:  # fsync'd before the set is renamed into place
+                    for i in idx:
+                        fh.write(lines[i] + "\n")
+                stats["subsets"][ratio] = {
+                    "sentences": len(idx),
+                    "tokens": sum(len(silver.tokens[i]) for i in idx),
+                    "spans": span_counts([silver.tags[i] for i in idx]),
+                    "ratio_actual": round(len(idx) / len(gold), 3),
+                    "sha256": file_sha256(subset),
+                }
+            write_json(tree / "stats.json", stats)
+            keep_modes(out_dir, tree)
+        replace_dir(tree, out_dir)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return stats
 
 
@@ -88,13 +109,15 @@ def _nonempty(line: str) -> bool:
 def load_silver(settings_ratio: str, silver_dir: str | Path | None, raw_dir: str | Path, n_gold: int,
                 subset_seed: int, label2id: dict[str, int], space: str = "") -> Corpus:
     """The silver subset for training, in the gold+silver view checked against the run's `label2id`: from the
-    silver stage's file if present, else computed in memory."""
+    silver stage's file if present and its provenance matches (bioner.silver_provenance), else computed in
+    memory."""
     if silver_dir is not None and (Path(silver_dir) / f"silver_{settings_ratio}.jsonl").is_file():
-        stats_path = Path(silver_dir) / "stats.json"
-        made_with = json.loads(stats_path.read_text())["subset_seed"] if stats_path.is_file() else None
-        if made_with == subset_seed:
+        why = mismatch(Path(silver_dir), settings_ratio, subset_seed, Path(raw_dir))
+        if why is None:
             return load_corpus(Path(silver_dir) / f"silver_{settings_ratio}.jsonl", FIELD_FULL, label2id,
                                space=space)
+        log.warning("silver subset %s in %s not used (%s): computing it from %s", settings_ratio, silver_dir,
+                    why, raw_dir)
     full = load_corpus(Path(raw_dir) / DATA_FILES["silver"], FIELD_FULL, label2id, space=space)
     idx = subset_indices(settings_ratio, n_gold, len(full), subset_seed)
     return Corpus(path=full.path, field=full.field, tokens=[full.tokens[i] for i in idx],

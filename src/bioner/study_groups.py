@@ -8,6 +8,7 @@ whose params and metrics equal another's counts once and is listed as a duplicat
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from .grid import CONFIGS, config_name
 from .labels import TEST_SETS, scored_test_sets
 from .settings import defaults, flatten
 from .strategies import STRATEGIES
+from .study_labels import name_differences
 
 METRICS_FILE = "metrics/metrics.json"
 PARAMS_FILE = "params.yaml"
@@ -30,6 +32,10 @@ RUNTIME_KEYS = ("train.cpu_threads", "train.eval_batch_size", "train.dataloader_
                 "train.launcher", "train.nproc")
 #: runtime settings shown in the Markdown table (always threads; precision when any run is not on `auto`)
 SHOWN_RUNTIME = {"train.cpu_threads": "threads", "train.precision": "precision"}
+#: metrics that measure how a run executed (time, speed, memory, the threads `auto` came to), not what it
+#: learned: a re-run differing only in these is the same result, never a second seed
+RUNTIME_METRICS = ("train_threads",)
+_RUNTIME_METRIC = re.compile(r"(_s|_seconds|_per_s\w*|_per_second|_mib|_mb|_gb|_rss\w*|throughput\w*)$")
 #: a run whose micro F1 is below this on every applicable test set predicted (almost) nothing: collapsed
 COLLAPSE_F1 = 0.01
 
@@ -105,7 +111,8 @@ def configuration(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return cfg, {k: params[k] for k in RUNTIME_KEYS if k in params}
 
 
-def group_experiments(exps: list[Experiment]) -> list[Group]:
+def group_experiments(exps: list[Experiment], common: dict[str, Any] | None = None) -> list[Group]:
+    """Experiments grouped by configuration; `common` gets the non-default settings every group shares."""
     groups: dict[str, Group] = {}
     # an experiment from before a param existed ran with that param's default: fill it in, so that adding a
     # param to params.yaml does not split every old configuration from its new runs
@@ -126,11 +133,21 @@ def group_experiments(exps: list[Experiment]) -> list[Group]:
             differ = [k for k in keys if len({json.dumps(g.params.get(k), default=str) for g in gs}) > 1]
             for g in gs:
                 g.label = label + " (" + ", ".join(f"{k}={g.params.get(k)}" for k in differ) + ")"
+    shared = name_differences(list(groups.values()), default_params)
+    if common is not None:
+        common.update(shared)
     return sorted(groups.values(), key=lambda g: g.label)
 
 
+def is_runtime_metric(key: str) -> bool:
+    """A timing, throughput or memory figure (`train_wall_s`) or `train_threads`; never a test-set score."""
+    if key.startswith(tuple(f"{ts}_" for ts in _TS_PREFIXES)):
+        return False
+    return key in RUNTIME_METRICS or bool(_RUNTIME_METRIC.search(key))
+
+
 def drop_duplicates(runs: list[Experiment]) -> tuple[list[Experiment], list[tuple[Experiment, Experiment]]]:
-    """Runs of one configuration with the same seed and identical metrics count once.
+    """Runs of one configuration with the same seed and identical metrics (runtime figures aside) count once.
 
     `dvc exp run` with nothing changed records another experiment with the same params and metrics; averaged,
     it would pass for one more seed and shrink the std. Returns (kept, [(dropped, the run it duplicates)]).
@@ -139,7 +156,8 @@ def drop_duplicates(runs: list[Experiment]) -> tuple[list[Experiment], list[tupl
     dropped: list[tuple[Experiment, Experiment]] = []
     seen: dict[str, Experiment] = {}
     for e in runs:
-        key = json.dumps([e.params.get("seed"), e.metrics], sort_keys=True, default=str)
+        learned = {k: v for k, v in (e.metrics or {}).items() if not is_runtime_metric(k)}
+        key = json.dumps([e.params.get("seed"), learned], sort_keys=True, default=str)
         if key in seen:
             dropped.append((e, seen[key]))
         else:
@@ -150,7 +168,7 @@ def drop_duplicates(runs: list[Experiment]) -> tuple[list[Experiment], list[tupl
 
 def summarize(values: list[float]) -> dict[str, Any]:
     mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    std = statistics.stdev(values) if len(values) > 1 else None  # no sample std for one value
     return {"values": values, "mean": mean, "std": std, "n": len(values)}
 
 
@@ -190,8 +208,10 @@ def _runtime(e: Experiment, default_params: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_report(exps: list[Experiment]) -> dict[str, Any]:
-    groups = group_experiments(exps)
-    out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": [], "duplicates": [], "repeated_seeds": [],
+    common: dict[str, Any] = {}
+    groups = group_experiments(exps, common)
+    out: dict[str, Any] = {"common_settings": common,
+                           "groups": [], "failed": [], "collapsed": [], "duplicates": [], "repeated_seeds": [],
                            "entity_types": entity_types_by_test_set([e for e in exps if e.error is None])}
     default_params = flatten(defaults())
     for g in groups:

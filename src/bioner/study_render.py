@@ -18,6 +18,8 @@ def _cell(m: dict[str, Any], key: str, na: bool) -> str:
         return "N/A"
     if key not in m:
         return "-"
+    if m[key]["std"] is None:
+        return f"{m[key]['mean']:.3f} (n={m[key]['n']})"
     return f"{m[key]['mean']:.3f} ± {m[key]['std']:.3f}"
 
 
@@ -30,7 +32,10 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
              "Mean ± sample std (ddof=1) over seeds; entity-level scores as each experiment's metrics.json "
              f"holds them (bioner.metrics). Entities with fewer than {min_support} gold spans in a test set are "
              "N/A (the JSON keeps the values). `runtime`: the torch threads (and precision) the runs used; they "
-             "do not split a configuration.", ""]
+             "do not split a configuration. One run: `(n=1)`, no std.", ""]
+    if report.get("common_settings"):
+        lines += ["Every row: " + ", ".join(f"`{k}={v}`" for k, v in sorted(report["common_settings"].items()))
+                  + " (the other settings are the defaults, or named in the row's label).", ""]
     # precision is shown only when some run did not use `auto` (fp32 on a CPU, mixed precision on a GPU)
     shown = [k for k in SHOWN_RUNTIME if k == "train.cpu_threads"
              or any(set(g["runtime"].get(k, [])) - {"auto"} for g in report["groups"])]
@@ -66,12 +71,12 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
         lines += [f"- `{c['experiment']}` ({c['group']})" for c in report["collapsed"]] + [""]
     if report["duplicates"]:
         lines += ["## Duplicate experiments (counted once)", "",
-                  "Same configuration, seed and metrics as another experiment (e.g. an unchanged `dvc exp run`):", ""]
+                  "Same configuration, seed and scores as another experiment, timings aside (a re-run):", ""]
         lines += [f"- `{d['experiment']}` = `{d['duplicate_of']}` ({d['group']}, seed {d['seed']})"
                   for d in report["duplicates"]] + [""]
     if report["repeated_seeds"]:
         lines += ["## Seeds run more than once", "",
-                  "Same configuration and seed, different metrics (e.g. another thread count); each run counts:", ""]
+                  "Same configuration and seed, different scores (e.g. another thread count); each run counts:", ""]
         lines += [f"- {r['group']}, seed {r['seed']}: " + ", ".join(f"`{x}`" for x in r["experiments"])
                   for r in report["repeated_seeds"]] + [""]
     if report["failed"]:
@@ -120,7 +125,7 @@ def plot_scaling(points: list[dict[str, Any]], png: Path) -> None:
         if not all(f"{ts}_f1" in p for p in points):
             continue
         ys = [p[f"{ts}_f1"] for p in points]
-        sd = [p[f"{ts}_f1_std"] for p in points]
+        sd = [p[f"{ts}_f1_std"] or 0.0 for p in points]  # None: one seed
         ax.plot(xs, ys, marker="o", color=color, label=f"{ts} test micro F1")
         ax.fill_between(xs, [y - s for y, s in zip(ys, sd, strict=True)],
                         [y + s for y, s in zip(ys, sd, strict=True)], color=color, alpha=0.2)

@@ -5,7 +5,7 @@ it learns) are replicates of one configuration; the backbone is part of every co
 whose params and metrics equal another's (an unchanged `dvc exp run` records a new experiment) counts once and
 is listed as a duplicate. Outputs:
 - metrics/aggregated_results.json: per group, its params, seeds and every metric's raw values, mean and std
-  (sample std, ddof=1; 0 for one seed); failed/incomplete experiments and collapsed runs listed by name.
+  (sample std, ddof=1; null for one seed); failed/incomplete experiments and collapsed runs listed by name.
 - metrics/aggregated_results.md: the paper table (per test set: per entity and micro P/R/F1 as mean +- std;
   entities with fewer than `min_support` gold spans in a test set shown as N/A, the JSON keeps the value).
 - plots/scaling_curve.png + plots/scaling_curve.json: test F1 against silver sentences for the ratio study,

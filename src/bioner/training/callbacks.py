@@ -27,18 +27,24 @@ class LogLinesCallback(TrainerCallback):
 
     def __init__(self) -> None:
         self.t0: float | None = None
-        self.step0 = 0
+        self.first: tuple[float, int] | None = None  # (time, step) of this process's first log line
 
     def on_train_begin(self, args, state, control, **kwargs):  # noqa: D102
         self.t0 = time.monotonic()
-        self.step0 = state.global_step  # > 0 when resuming: time left from the steps done in this run
+        self.first = None
 
     def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D102
         if not state.is_world_process_zero or not logs or "loss" not in logs or self.t0 is None:
             return
-        elapsed = time.monotonic() - self.t0
+        now = time.monotonic()
+        elapsed = now - self.t0
         done, total = state.global_step, state.max_steps
-        rate = (done - self.step0) / elapsed if elapsed > 0 and done > self.step0 else None
+        # the time left is extrapolated from the steps since the first log line: the first steps (the first
+        # batch, allocations) are far slower than the rest and would inflate it many times
+        if self.first is None:
+            self.first = (now, done)
+        t1, step1 = self.first
+        rate = (done - step1) / (now - t1) if now > t1 and done > step1 else None
         left = f", ~{_duration((total - done) / rate)} left" if rate else ""
         log.info("step %d/%d (epoch %.2f): loss %.4f, lr %.2e; %s elapsed%s", done, total, state.epoch or 0,
                  float(logs["loss"]), float(logs.get("learning_rate", float("nan"))), _duration(elapsed), left)

@@ -46,6 +46,14 @@ def load_training_corpora(s: Settings, data_dir: Path, silver_dir: Path | None) 
     return {"gold": gold, "validation": val, "silver": silver}
 
 
+def run_inputs(data_dir: Path, silver_dir: Path | None, silver: Corpus | None) -> dict[str, str | None]:
+    """Where a run's data came from (config_snapshot.yaml's `run.inputs`, shown on the model card): the
+    directories as given and the file the silver subset was read from (the full corpus when it was cut in
+    memory)."""
+    return {"data_dir": str(data_dir), "silver_dir": None if silver_dir is None else str(silver_dir),
+            "silver_file": None if silver is None else str(silver.path)}
+
+
 def vocab_texts(s: Settings, corpora: dict[str, Any]) -> list[list[str]]:
     """Sentences the `tiny` backbone's WordPiece vocab is trained on (`tiny.vocab_text`)."""
     with_silver = corpora.get("silver") is not None and s.tiny.vocab_text == "train"

@@ -30,9 +30,11 @@ from ..lock import exclusive
 from ..settings import Settings
 from . import runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
-from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
+from .curves import write_curves
+from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
 from .loss import label_masks
 from .trainer import Collator, WeightedTokenTrainer, argmax_logits, make_compute_metrics
+from .workdir import checkpoint_write_cause, is_torch_write_error, prune_finished
 
 log = logging.getLogger("bioner.training")
 
@@ -75,7 +77,7 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
         except (OSError, SafetensorError, RuntimeError) as err:
             if not _is_checkpoint_write_error(err):
                 raise
-            raise OutputError(out, err) from None  # a Trainer checkpoint could not be saved (disk full)
+            raise OutputError(out, checkpoint_write_cause(err, out)) from None  # a checkpoint could not be saved
     wall = time.time() - t0
     steps, first = trainer.state.global_step, start.global_step if start else 0
     done = steps - first
@@ -129,7 +131,7 @@ def _is_checkpoint_write_error(err: BaseException) -> bool:
         return True
     if isinstance(err, OSError):
         return err.errno in _WRITE_ERRNOS
-    return "PytorchStreamWriter failed writing" in str(err)  # torch.save (optimizer state) on a full disk
+    return is_torch_write_error(err)  # torch.save (optimizer state) on a full disk
 
 
 def save_model(trainer: Trainer, tokenizer: PreTrainedTokenizerFast, dest: Path, meta: dict) -> None:
@@ -183,7 +185,10 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
                 stack.enter_context(exclusive(
                     work / ".lock", f"{work}: another training with the same settings and data is running in "
                     "this work directory ({holder}); wait for it to finish or give another --work_dir"))
-            return _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+            summary = _train(s, output_dir, data_dir, Path(silver_dir) if silver_dir else None, work, fp, live_dir)
+            if int(os.environ.get("RANK", "0")) == 0:
+                prune_finished(work)  # best_model is written: the optimizer state was only for resuming
+            return summary
     except BaseException:
         if created and output_dir.is_dir() and not any(output_dir.iterdir()):
             output_dir.rmdir()  # nothing was written into it
@@ -224,9 +229,10 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     if live is not None:
         live.log_params(scale)
     meta = {"strategy": s.strategy, "backbone": s.backbone,
-            "model_id": backbone.location if s.is_random_init else s.model_id,
+            "model_id": s.model_id,  # for `tiny` the alias: its built directory is in the deletable work dir
             "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
-    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads()}
+    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads(),
+                               "inputs": run_inputs(data_dir, silver_dir, corpora["silver"])}
     try:
         trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
                                                work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)
@@ -248,4 +254,6 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     finally:
         if live is not None:
             live.end()
+    if live is not None and live_dir is not None:
+        write_curves(live_dir)  # the curves as a PNG, readable offline
     return summary
