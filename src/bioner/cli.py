@@ -166,9 +166,10 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
         check_writable(d, "dir")
     metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir)
     for key, value in metrics.items():
-        print(f"  {key:<20} {value:.4f}")
+        print(f"  {key:<20} {value:.4f}" if isinstance(value, (int, float)) else f"  {key:<20} {value}")
     m, pl = Path(args.metrics_dir), Path(args.plots_dir)
-    print(f"wrote {m / 'metrics.json'}, {m / 'config_snapshot.yaml'}, {pl / 'scaling_point.json'}")
+    print(f"wrote {m / 'metrics.json'}, {m / 'environment.json'}, {m / 'config_snapshot.yaml'}, "
+          f"{pl / 'scaling_point.json'}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:

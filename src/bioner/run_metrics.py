@@ -7,9 +7,11 @@ Reads the evaluate stage's `eval_<test set>.json` files and the train stage's `c
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
-  `train_wall_s`, `train_threads` (torch CPU threads the training used). A test set the model cannot be
-  scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys: `dvc exp show` shows `-`, not
-  a misleading 0.
+  `train_wall_s`, `train_threads` (torch CPU threads the training used), `env_hash` (bioner.environment). A
+  test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys:
+  `dvc exp show` shows `-`, not a misleading 0.
+- `metrics/environment.json`: the environment record (bioner.environment.record): packages, threads, CPU/GPU,
+  precision, requirements.lock's hash, the data's DVC hashes.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
   the experiment; the copy in models/ is DVC-cached).
 - `plots/scaling_point.json`: this experiment's point of the silver-ratio scaling curve (silver sentences
@@ -26,6 +28,7 @@ from typing import Any
 import yaml
 
 from .atomic import write_json, write_yaml
+from .environment import ENV_HASH_KEY, env_hash, record
 from .errors import UserError
 from .grid import config_name
 from .labels import TEST_SETS
@@ -104,6 +107,8 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     if last.get("wall_s") is not None:
         out["train_wall_s"] = round(sum(float(run[ph]["wall_s"]) for ph in ("phase1", "phase2")
                                         if (run.get(ph) or {}).get("wall_s") is not None), 1)
+    if run.get("environment"):  # the environment's short hash (metrics/environment.json has the record)
+        out[ENV_HASH_KEY] = env_hash(run["environment"])
     return out
 
 
@@ -128,11 +133,13 @@ def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any]) -> dict[s
 
 def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
               plots_dir: str | Path = "plots") -> dict[str, float]:
-    """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics."""
+    """Write metrics.json, environment.json, config_snapshot.yaml and the scaling point; return the metrics."""
     model_dir, metrics_dir, plots_dir = Path(model_dir), Path(metrics_dir), Path(plots_dir)
     snapshot = _read_snapshot(model_dir / "config_snapshot.yaml")
     evals = {name: _read_json(metrics_dir / f"eval_{name}.json") for name in TEST_SETS}
     metrics = flat_metrics(evals, snapshot)
+    run = snapshot.get("run") or {}
+    write_json(metrics_dir / "environment.json", record(run.get("environment"), run.get("lock")))
     write_json(metrics_dir / "metrics.json", metrics)
     write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
     # DVC plots read a JSON list of records; one record per experiment, compared across experiments.

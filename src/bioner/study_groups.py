@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .environment import runs_by_env
 from .grid import CONFIGS, config_name
 from .labels import TEST_SETS
 from .settings import defaults, flatten
@@ -186,6 +187,7 @@ def _runtime(e: Experiment, default_params: dict[str, Any]) -> dict[str, Any]:
 def build_report(exps: list[Experiment]) -> dict[str, Any]:
     groups = group_experiments(exps)
     out: dict[str, Any] = {"groups": [], "failed": [], "collapsed": [], "duplicates": [], "repeated_seeds": [],
+                           "mixed_environments": [],
                            "entity_types": entity_types_by_test_set([e for e in exps if e.error is None])}
     default_params = flatten(defaults())
     for g in groups:
@@ -203,7 +205,7 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
             out["repeated_seeds"].append({"group": g.label, "seed": seed,
                                           "experiments": [e.name for e in ok if e.params.get("seed") == seed]})
         runtime = [_runtime(e, default_params) for e in ok]
-        keys = sorted({k for e in ok for k in e.metrics})
+        keys = sorted({k for e in ok for k, v in e.metrics.items() if isinstance(v, (int, float))})  # not env_hash
         metrics: dict[str, Any] = {}
         for k in keys:
             vals = [float(e.metrics[k]) for e in ok if k in e.metrics]
@@ -214,11 +216,14 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
         collapsed = [e.name for e in ok if is_collapsed(e.metrics)]
         for name in collapsed:
             out["collapsed"].append({"experiment": name, "group": g.label})
+        envs = runs_by_env([(e.name, e.metrics) for e in ok])
+        if len(envs) > 1:  # averaged runs from different (or unrecorded) environments
+            out["mixed_environments"].append({"group": g.label, "environments": envs})
         out["groups"].append({
             "label": g.label, "backbone": g.params.get("backbone"), "params": g.params,
             "runtime": {k: sorted({str(r.get(k)) for r in runtime}) for k in RUNTIME_KEYS},
             "seeds": seeds, "experiments": [e.name for e in ok],
-            "collapsed": collapsed, "metrics": metrics,
+            "collapsed": collapsed, "environments": envs, "metrics": metrics,
         })
     return out
 
