@@ -24,9 +24,11 @@ lock:
 	$(UV) pip compile pyproject.toml --extra dev --extra minilm -c lock-constraints.txt --generate-hashes \
 		--find-links /opt/wheels --python-version 3.11 -o $(LOCK)
 
-# Re-run the committed default experiment in a fresh clone at one thread; fails unless its metrics are identical.
+# Re-run the committed default experiment in a fresh clone at one thread; fails unless its metrics are identical
+# (REPRO_OPTS=--hardware-may-differ: also passes when only the CPU/GPU differ from the committed record).
+REPRO_OPTS ?=
 reproduce: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH scripts/check_reproduction.sh
+	PATH=$(CURDIR)/$(BIN):$$PATH scripts/check_reproduction.sh $(REPRO_OPTS)
 
 demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bioner.study_report import build_report, markdown, parse_experiments
 
 
@@ -37,3 +41,17 @@ def test_different_environments_are_flagged_in_json_and_markdown() -> None:
     md = markdown(rep)
     assert "⚠ mixed environments" in md and "## Runs from different environments" in md
     assert "`aaaaaaaaaaaa`: `a`; `bbbbbbbbbbbb`: `b`; `not recorded`: `c`" in md
+
+
+def test_the_report_command_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import bioner.study_report as R
+    from bioner import cli
+
+    rows = [{"rev": "abc", "name": "main", "experiments": [_rev("a", 42, 0.8, "aaaaaaaaaaaa"),
+                                                            _rev("b", 1337, 0.7, "bbbbbbbbbbbb")]}]
+    monkeypatch.setattr(R, "exp_show", lambda repo, all_commits=False: rows)
+    assert cli.main(["report", "--out_dir", str(tmp_path / "m"), "--plots_dir", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    assert "averaged over different environments (config_5_joint_uniform [tiny]): aaaaaaaaaaaa: a; " \
+           "bbbbbbbbbbbb: b" in out

@@ -192,6 +192,9 @@ def cmd_report(args: argparse.Namespace) -> None:
               + ", ".join(r["experiments"]))
     for c in rep["collapsed"]:
         print(f"collapsed run (predicts only O): {c['experiment']} ({c['group']})")
+    for m in rep["mixed_environments"]:
+        print(f"averaged over different environments ({m['group']}): "
+              + "; ".join(f"{h}: {', '.join(names)}" for h, names in m["environments"].items()))
     for f in rep["failed"]:
         print(f"failed/incomplete: {f['experiment']} ({f['group']}): {f['reason']}")
 
