@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Re-run the committed default experiment (params.yaml as committed: synthetic sample, tiny backbone) in a fresh
 # clone at one torch thread and compare its metrics with the committed metrics/metrics.json to the last digit
-# (timings aside), printing what differs and the environment record's diff (docs/reproducibility.md).
+# (timings aside) and its weights and data by the md5s in dvc.lock, printing what differs and the environment
+# record's diff (docs/reproducibility.md).
 # Usage: scripts/check_reproduction.sh [--hardware-may-differ] [REPO]   (dvc, bioner and python from PATH)
 # Exit 0 reproduced, 1 not reproduced, 2 the run itself failed. KEEP_CLONE=1 keeps the clone for inspection.
 set -euo pipefail
@@ -13,9 +14,9 @@ if [[ "${KEEP_CLONE:-0}" == 1 ]]; then echo "clone kept in $work/clone"; else tr
 git clone -q "$repo" "$work/clone"
 cd "$work/clone"
 echo "re-running $(git log -1 --format='%h %s' | cut -c1-100) in a fresh clone, one torch thread"
-mkdir -p "$work/committed"
-for f in metrics.json environment.json; do
-  git show "HEAD:metrics/$f" > "$work/committed/$f" 2>/dev/null || rm -f "$work/committed/$f"
+mkdir -p "$work/committed" "$work/new"
+for f in metrics/metrics.json metrics/environment.json dvc.lock; do
+  git show "HEAD:$f" > "$work/committed/${f#metrics/}" 2>/dev/null || rm -f "$work/committed/${f#metrics/}"
 done
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1
 start=$(date +%s)
@@ -23,4 +24,6 @@ if ! dvc repro > "$work/repro.log" 2>&1; then
   tail -n 20 "$work/repro.log"; echo "dvc repro failed (log above)"; exit 2
 fi
 echo "dvc repro took $(( $(date +%s) - start )) s"
-PYTHONPATH=src python -m bioner.reproduction --committed "$work/committed" --new metrics "${opts[@]}"
+cp metrics/metrics.json dvc.lock "$work/new/"
+cp metrics/environment.json "$work/new/" 2>/dev/null || true
+PYTHONPATH=src python -m bioner.reproduction --committed "$work/committed" --new "$work/new" "${opts[@]}"
