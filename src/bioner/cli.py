@@ -173,9 +173,10 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
     metrics = write_run_metrics(args.model_dir, args.metrics_dir, args.plots_dir,
                                 test_sets=tuple(load_settings(args).test_sets))
     for key, value in metrics.items():
-        print(f"  {key:<20} {value if isinstance(value, int) else format(value, '.4f')}")  # counts as counts
+        print(f"  {key:<20} {value if isinstance(value, (int, str)) else format(value, '.4f')}")  # counts as counts
     m, pl = Path(args.metrics_dir), Path(args.plots_dir)
-    print(f"wrote {m / 'metrics.json'}, {m / 'config_snapshot.yaml'}, {pl / 'scaling_point.json'}")
+    print(f"wrote {m / 'metrics.json'}, {m / 'environment.json'}, {m / 'config_snapshot.yaml'}, "
+          f"{pl / 'scaling_point.json'}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -198,6 +199,9 @@ def cmd_report(args: argparse.Namespace) -> None:
               + ", ".join(r["experiments"]))
     for c in rep["collapsed"]:
         print(f"collapsed run (predicts only O): {c['experiment']} ({c['group']})")
+    for m in rep["mixed_environments"]:
+        print(f"averaged over different environments ({m['group']}): "
+              + "; ".join(f"{h}: {', '.join(names)}" for h, names in m["environments"].items()))
     for f in rep["failed"]:
         print(f"failed/incomplete: {f['experiment']} ({f['group']}): {f['reason']}")
 

@@ -9,9 +9,11 @@ the distant stage relabelled, the dictionary labelling's own F1 per test set (`<
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
-  `train_wall_s`, `train_threads` (torch CPU threads the training used). A test set the model cannot be
-  scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys: `dvc exp show` shows `-`, not
-  a misleading 0.
+  `train_wall_s`, `train_threads` (torch CPU threads the training used), `env_hash` (bioner.environment). A
+  test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys:
+  `dvc exp show` shows `-`, not a misleading 0.
+- `metrics/environment.json`: the environment record (bioner.environment.record): packages, threads, CPU/GPU,
+  precision, requirements.lock's hash, the data's DVC hashes.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
   the experiment; the copy in models/ is DVC-cached).
 - `plots/scaling_point.json`: this experiment's point of the silver-ratio scaling curve (silver sentences
@@ -28,6 +30,7 @@ from typing import Any
 import yaml
 
 from .atomic import write_json, write_yaml
+from .environment import ENV_HASH_KEY, env_hash, record
 from .errors import UserError
 from .grid import config_name
 from .labels import TEST_SETS, canonical_test_set
@@ -106,6 +109,8 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     if last.get("wall_s") is not None:
         out["train_wall_s"] = round(sum(float(run[ph]["wall_s"]) for ph in ("phase1", "phase2")
                                         if (run.get(ph) or {}).get("wall_s") is not None), 1)
+    if run.get("environment"):  # the environment's short hash (metrics/environment.json has the record)
+        out[ENV_HASH_KEY] = env_hash(run["environment"])
     return out
 
 
@@ -139,7 +144,7 @@ def dictionary_f1s(distant_metrics: Path) -> dict[str, float]:
 def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path = "metrics",
                       plots_dir: str | Path = "plots", test_sets: tuple[str, ...] = tuple(TEST_SETS)
                       ) -> dict[str, float]:
-    """Write metrics.json, config_snapshot.yaml and the scaling point; return the flat metrics.
+    """Write metrics.json, environment.json, config_snapshot.yaml and the scaling point; return the metrics.
 
     `test_sets`: the names of evaluate.test_sets, in column order; their scores are read from
     `<metrics_dir>/eval/<name>.json`."""
@@ -148,6 +153,8 @@ def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path 
     evals = {name: _read_json(metrics_dir / "eval" / f"{short_name(name)}.json") for name in test_sets}
     metrics = flat_metrics(evals, snapshot)
     metrics.update(dictionary_f1s(metrics_dir / "distant.json"))
+    run = snapshot.get("run") or {}
+    write_json(metrics_dir / "environment.json", record(run.get("environment"), run.get("lock")))
     write_json(metrics_dir / "metrics.json", metrics)
     write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
     # DVC plots read a JSON list of records; one record per experiment, compared across experiments.

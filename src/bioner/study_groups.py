@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .environment import runs_by_env
 from .grid import CONFIGS, config_name
 from .labels import TEST_SETS, scored_test_sets
 from .settings import defaults, flatten
@@ -139,9 +140,13 @@ def group_experiments(exps: list[Experiment], common: dict[str, Any] | None = No
     return sorted(groups.values(), key=lambda g: g.label)
 
 
+#: a test set's score: `<name>_f1`, `<name>_precision_<Type>`, `<name>_dict_f1`, ...
+_TEST_SET_SCORE = re.compile(r"[a-z][a-z0-9]*_(dict_f1|f1|precision|recall|support)(_|$)")
+
+
 def is_runtime_metric(key: str) -> bool:
     """A timing, throughput or memory figure (`train_wall_s`) or `train_threads`; never a test-set score."""
-    if key.startswith(tuple(f"{ts}_" for ts in _TS_PREFIXES)):
+    if _TEST_SET_SCORE.match(key):
         return False
     return key in RUNTIME_METRICS or bool(_RUNTIME_METRIC.search(key))
 
@@ -212,6 +217,7 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
     groups = group_experiments(exps, common)
     out: dict[str, Any] = {"common_settings": common,
                            "groups": [], "failed": [], "collapsed": [], "duplicates": [], "repeated_seeds": [],
+                           "mixed_environments": [],
                            "entity_types": entity_types_by_test_set([e for e in exps if e.error is None])}
     default_params = flatten(defaults())
     for g in groups:
@@ -229,7 +235,7 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
             out["repeated_seeds"].append({"group": g.label, "seed": seed,
                                           "experiments": [e.name for e in ok if e.params.get("seed") == seed]})
         runtime = [_runtime(e, default_params) for e in ok]
-        keys = sorted({k for e in ok for k in e.metrics})
+        keys = sorted({k for e in ok for k, v in e.metrics.items() if isinstance(v, (int, float))})  # not env_hash
         metrics: dict[str, Any] = {}
         for k in keys:
             vals = [float(e.metrics[k]) for e in ok if k in e.metrics]
@@ -240,11 +246,14 @@ def build_report(exps: list[Experiment]) -> dict[str, Any]:
         collapsed = [e.name for e in ok if is_collapsed(e.metrics)]
         for name in collapsed:
             out["collapsed"].append({"experiment": name, "group": g.label})
+        envs = runs_by_env([(e.name, e.metrics) for e in ok])
+        if len(envs) > 1:  # averaged runs from different (or unrecorded) environments
+            out["mixed_environments"].append({"group": g.label, "environments": envs})
         out["groups"].append({
             "label": g.label, "backbone": g.params.get("backbone"), "params": g.params,
             "runtime": {k: sorted({str(r.get(k)) for r in runtime}) for k in RUNTIME_KEYS},
             "seeds": seeds, "experiments": [e.name for e in ok],
-            "collapsed": collapsed, "metrics": metrics,
+            "collapsed": collapsed, "environments": envs, "metrics": metrics,
         })
     return out
 

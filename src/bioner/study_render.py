@@ -53,7 +53,8 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for g in rows:
             m = g["metrics"]
-            cells = [g["label"] + (" ⚠ collapsed" if g["collapsed"] else ""), str(g["backbone"]),
+            cells = [g["label"] + (" ⚠ collapsed" if g["collapsed"] else "")
+                     + (" ⚠ mixed environments" if len(g.get("environments", {})) > 1 else ""), str(g["backbone"]),
                      str(len(g["seeds"])), _runtime_cell(g["runtime"], shown)]
             for t in (*types, "micro"):
                 sup_key = f"{ts}_support_{t}"
@@ -69,6 +70,13 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
         lines += ["## Collapsed runs", "", "Runs whose micro F1 is below "
                   f"{COLLAPSE_F1} on every test set (they predict (almost) only O):", ""]
         lines += [f"- `{c['experiment']}` ({c['group']})" for c in report["collapsed"]] + [""]
+    if report.get("mixed_environments"):
+        lines += ["## Runs from different environments", "",
+                  "Rows averaged over runs whose environment (`env_hash`: numerical package versions, Python, "
+                  "threads, CPU/GPU, precision; metrics/environment.json) differs or was not recorded:", ""]
+        lines += [f"- {m['group']}: " + "; ".join(f"`{h}`: " + ", ".join(f"`{x}`" for x in names)
+                                                  for h, names in m["environments"].items())
+                  for m in report["mixed_environments"]] + [""]
     if report["duplicates"]:
         lines += ["## Duplicate experiments (counted once)", "",
                   "Same configuration, seed and scores as another experiment, timings aside (a re-run):", ""]

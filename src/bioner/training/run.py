@@ -24,7 +24,7 @@ from transformers import PreTrainedTokenizerFast, Trainer, TrainerState, set_see
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import load_sharded_checkpoint
 
-from .. import modeling
+from .. import environment, modeling
 from ..atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
 from ..lock import exclusive
 from ..settings import Settings
@@ -233,6 +233,10 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
             "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
     summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads(),
                                "inputs": run_inputs(data_dir, silver_dir, corpora["silver"])}
+    knobs = runtime.device_knobs(s)
+    summary["environment"] = environment.numerics(torch.get_num_threads(), environment.precision_name(knobs),
+                                                  knobs["tf32"])
+    summary["lock"] = environment.lock_state(Path(environment.LOCK_FILE))  # the checkout's lock vs installed
     try:
         trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
                                                work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)
