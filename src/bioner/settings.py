@@ -29,6 +29,7 @@ from .settings_errors import format_validation_error, missing_keys_message
 
 # the schema's sections, re-exported: `bioner.settings` stays the one import for the settings
 from .settings_sections import (  # noqa: F401
+    CorpusSettings,
     DataSettings,
     DistantSettings,
     Phase2Settings,
@@ -74,6 +75,7 @@ class Settings(_Strict):
     train: TrainSettings = TrainSettings()
     tiny: TinySettings = TinySettings()
     distant: DistantSettings = DistantSettings()
+    corpus: CorpusSettings = CorpusSettings()
 
     @model_validator(mode="after")
     def _dictionary_types(self) -> Settings:

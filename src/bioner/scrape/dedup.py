@@ -1,0 +1,69 @@
+"""Deduplication of the scraped corpus: by PMID, by token sequence, and against the gold test sentences.
+
+Token sequences are kept as 16-byte BLAKE2b digests, not as lists, so the seen-set of a million sentences stays
+in tens of MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..jsonl import json_object, line_error, text_lines
+from .errors import ScrapeError
+
+
+def token_key(tokens: Sequence[str]) -> bytes:
+    """A fixed-size key of a token sequence (the unit separator cannot occur inside a token)."""
+    return hashlib.blake2b("\x1f".join(tokens).encode("utf-8"), digest_size=16).digest()
+
+
+def test_keys(paths: Iterable[Path]) -> set[bytes]:
+    """Keys of every sentence (`tokens`) of the gold test files; a missing or bad file is a ScrapeError."""
+    keys: set[bytes] = set()
+    for path in paths:
+        if not path.is_file():
+            raise ScrapeError(f"{path}: gold test file not found (the corpus removes sentences that occur in it). "
+                              "Fix: run `bioner fetch` (or `dvc repro fetch`) first, or pass --data_dir")
+        with open(path, "rb") as fh:
+            for lineno, line, _ in text_lines(fh, path, ScrapeError):
+                rec = json_object(line, path, lineno, ScrapeError, line_fix="one JSON record a line",
+                                  example='{"tokens": [...], ...}')
+                tokens = rec.get("tokens")
+                if not isinstance(tokens, list):
+                    raise line_error(ScrapeError, path, lineno, "no `tokens` list", "give each record its tokens")
+                keys.add(token_key(tokens))
+    return keys
+
+
+class Dedup:
+    """Remembers what was kept; says why a document or sentence is a duplicate, and counts it."""
+
+    def __init__(self, test: set[bytes]) -> None:
+        self.test = test
+        self.pmids: set[str] = set()
+        self.sentences: set[bytes] = set()
+        self.counts = {"duplicates_pmid": 0, "duplicates_sentence": 0, "test_overlap_sentences": 0}
+
+    def new_pmid(self, pmid: str) -> bool:
+        """True the first time `pmid` is seen (an empty PMID is never a duplicate)."""
+        if not pmid:
+            return True
+        if pmid in self.pmids:
+            self.counts["duplicates_pmid"] += 1
+            return False
+        self.pmids.add(pmid)
+        return True
+
+    def keep_sentence(self, tokens: Sequence[str]) -> bool:
+        """False (and counted) for a sentence of a gold test file or one already kept."""
+        key = token_key(tokens)
+        if key in self.test:
+            self.counts["test_overlap_sentences"] += 1
+            return False
+        if key in self.sentences:
+            self.counts["duplicates_sentence"] += 1
+            return False
+        self.sentences.add(key)
+        return True
