@@ -87,10 +87,10 @@ def _articles_of(batches: list[Path]) -> Iterator[Article]:
 
 
 def documents(cfg: CorpusSettings, dedup: Dedup, counts: Counter[str], pmids: list[str], *, cache_dir: Path,
-              client: EntrezClient | None) -> Iterator[Document]:
+              client_options: dict[str, Any]) -> Iterator[Document]:
     """The documents of `cfg.source` (Entrez batches are all fetched, or read from the cache, first)."""
     if cfg.source == "entrez":
-        client = client or EntrezClient(cfg.base_url, tool=cfg.tool, email=cfg.email)
+        client = EntrezClient(cfg.base_url, tool=cfg.tool, email=cfg.email, **client_options)
         if not cfg.email:
             log.warning("corpus.email is empty: NCBI asks for a contact address with E-utilities requests")
         batches = fetch_batches(cfg, client, cache_dir)
@@ -104,9 +104,10 @@ def documents(cfg: CorpusSettings, dedup: Dedup, counts: Counter[str], pmids: li
 
 def run_stage(cfg: CorpusSettings, out_dir: str | Path, metrics_path: str | Path | None, *,
               test_files: Iterable[Path], cache_dir: str | Path = ".work/corpus",
-              client: EntrezClient | None = None) -> dict[str, Any]:
+              client_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the corpus of `cfg` into `out_dir`; return the counts (also written to `metrics_path`).
 
+    `client_options`: EntrezClient's retries, backoff_s, timeout_s, api_key (default: $NCBI_API_KEY).
     `corpus.source: none` writes nothing but an empty `out_dir` if it is missing, and metrics saying so.
     """
     out = Path(out_dir)
@@ -119,7 +120,8 @@ def run_stage(cfg: CorpusSettings, out_dir: str | Path, metrics_path: str | Path
     dedup = Dedup(test_keys(test_files))
     counts: Counter[str] = Counter()
     pmids: list[str] = []
-    docs = documents(cfg, dedup, counts, pmids, cache_dir=Path(cache_dir), client=client)
+    docs = documents(cfg, dedup, counts, pmids, cache_dir=Path(cache_dir),
+                     client_options=client_options or {})
     target = corpus_file(out, cfg)
     with atomic_open(target) as fh:
         for doc in docs:
