@@ -100,8 +100,6 @@ def iter_articles(fh: IO[bytes], name: str, fix: str = "replace the file (a trun
         line, col = err.position
         raise ScrapeError(f"{name}:{line}: malformed XML ({str(err).split(':')[0]}, column {col}). Fix: {fix}"
                           ) from None
-    if root is None:
-        raise ScrapeError(f"{name}: empty file; expected PubMed XML (<PubmedArticleSet>)")
 
 
 def xml_files(path: Path) -> list[Path]:
