@@ -22,6 +22,9 @@ from .pubmed_xml import iter_articles
 
 log = logging.getLogger(__name__)
 
+#: records of one PubMed query the E-utilities hand out (NCBI's PubMed API since its 2022 update)
+PUBMED_QUERY_LIMIT = 10_000
+
 
 def read_pmids(path: str | Path) -> list[str]:
     """PMIDs of a file, one a line (first field; blank lines and # comments skipped), duplicates dropped."""
@@ -88,6 +91,10 @@ def fetch_batches(cfg: CorpusSettings, client: EntrezClient, cache_root: str | P
                                   "the dates (nothing was written)")
             write_json(search_file, search)
         total = min(search["count"], cfg.max_records)
+        if total > PUBMED_QUERY_LIMIT:
+            log.warning("corpus: NCBI documents that PubMed E-utilities return at most the first %d records of "
+                        "one query; if a batch past that fails, split the query by corpus.mindate/maxdate",
+                        PUBMED_QUERY_LIMIT)
         log.info("corpus: ESearch found %d records; fetching %d in batches of %d", search["count"], total,
                  cfg.batch_size)
     starts = list(range(0, total, cfg.batch_size))
