@@ -37,7 +37,7 @@ def record(pmid: str, *, title: str = "A title", abstract: str = "", lang: str =
 STRUCTURED = record("101", title="Dengue virus and <i>NS1</i> in children.", abstract=(
     '<Abstract><AbstractText Label="BACKGROUND" NlmCategory="BACKGROUND">Dengue virus (DENV) infects approx. 390 '
     'million people.</AbstractText><AbstractText Label="METHODS">We measured NS1 by ELISA, e.g. in serum.'
-    '</AbstractText><AbstractText Label="RESULTS">NS1 rose 2.5-fold (p &lt; 0.05).</AbstractText></Abstract>'))
+    '</AbstractText><AbstractText Label="RESULTS">NS1 rose.</AbstractText></Abstract>'))
 NO_ABSTRACT = record("102", title="A letter without abstract.")
 RETRACTED = record("103", abstract="<Abstract><AbstractText>Fabricated results on IL-6.</AbstractText></Abstract>",
                    types=("Journal Article", "Retracted Publication"))
@@ -57,8 +57,7 @@ def gold(tmp_path: Path) -> list[Path]:
     d = tmp_path / "raw"
     d.mkdir()
     f = d / "test.jsonl"
-    f.write_text(json.dumps({"tokens": ["NS1", "rose", "2", ".", "5", "-", "fold", "(", "p", "<", "0", ".", "05",
-                                        ")", "."]}) + "\n")
+    f.write_text(json.dumps({"tokens": ["NS1", "rose", "."]}) + "\n")  # short: removes only itself
     return [f]
 
 
@@ -77,7 +76,7 @@ def test_fields_of_a_structured_abstract() -> None:
                                                                       False)
     assert a.title == "Dengue virus and NS1 in children."  # inline markup flattened
     assert a.abstract == ("Dengue virus (DENV) infects approx. 390 million people. We measured NS1 by ELISA, e.g. "
-                          "in serum. NS1 rose 2.5-fold (p < 0.05).")  # sections joined in order, labels left out
+                          "in serum. NS1 rose.")  # sections joined in order, labels left out
 
 
 def test_non_ascii_text_and_medline_date() -> None:
@@ -95,9 +94,10 @@ def test_stage_skips_and_counts_retracted_no_abstract_language_and_duplicates(tm
         fh.write(xml(NON_ASCII, STRUCTURED))  # 101 again: an update file repeating a PMID
     m = build(tmp_path, gold, src)
     assert {k: m[k] for k in ("records", "skipped_retracted", "skipped_no_abstract", "skipped_language",
-                              "duplicates_pmid", "test_overlap_sentences", "documents")} == {
+                              "duplicates_pmid", "test_overlap_documents", "test_overlap_sentences",
+                              "documents")} == {
         "records": 6, "skipped_retracted": 1, "skipped_no_abstract": 1, "skipped_language": 1,
-        "duplicates_pmid": 1, "test_overlap_sentences": 1, "documents": 2}
+        "duplicates_pmid": 1, "test_overlap_documents": 0, "test_overlap_sentences": 1, "documents": 2}
     recs = sentences(tmp_path)
     assert [(r["pmid"], r["sentence"]) for r in recs] == [("101", 0), ("101", 1), ("101", 2), ("104", 0),
                                                           ("104", 1)]  # 101's sentence 3 is a test sentence
@@ -109,11 +109,21 @@ def test_stage_skips_and_counts_retracted_no_abstract_language_and_duplicates(tm
     assert json.loads((tmp_path / "corpus.json").read_text()) == m
 
 
+def test_a_long_test_sentence_removes_its_whole_document(tmp_path: Path, gold: list[Path]) -> None:
+    src = tmp_path / "one.xml"
+    src.write_text(xml(STRUCTURED, NON_ASCII), encoding="utf-8")
+    gold[0].write_text(json.dumps({"tokens": ["We", "measured", "NS1", "by", "ELISA", ",", "e", ".", "g", ".",
+                                              "in", "serum", "."]}) + "\n")
+    m = build(tmp_path, gold, src)
+    assert (m["test_overlap_documents"], m["test_overlap_sentences"], m["documents"]) == (1, 4, 1)
+    assert {r["pmid"] for r in sentences(tmp_path)} == {"104"}  # the test abstract's other sentences go too
+
+
 def test_language_filter_off_keeps_every_language(tmp_path: Path, gold: list[Path]) -> None:
     f = tmp_path / "one.xml"
     f.write_text(xml(FRENCH), encoding="utf-8")
     assert build(tmp_path, gold, f, languages=[])["documents"] == 1
-    with pytest.raises(ScrapeError, match=r"no sentence left of 1 records read \(skipped: language 1\)"):
+    with pytest.raises(ScrapeError, match=r"no sentence left of 1 records read \(removed: language 1\)"):
         build(tmp_path, gold, f)
 
 

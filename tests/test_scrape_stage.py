@@ -53,7 +53,8 @@ def test_sentence_splitter_keeps_biomedical_abbreviations() -> None:
 def test_text_file_one_document_a_line(tmp_path: Path, raw: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "abstracts.txt"
     src.write_text("SARS-CoV-2 binds ACE2. It enters cells.\n\nCisplatin caused nephrotoxicity. HIV-1 infects T "
-                   "cells.\nIt enters cells. TNF-α rose.\n", encoding="utf-8")
+                   "cells.\nIt enters cells. TNF-α rose.\nCisplatin caused nephrotoxicity. Then it stopped.\n",
+                   encoding="utf-8")
     assert main(cli(tmp_path, raw, "corpus.source=text", f"corpus.path={src}", "corpus.name=mine")) == 0
     out = capsys.readouterr().out
     assert f"{tmp_path / 'corpus' / 'mine.jsonl'}" in out
@@ -62,12 +63,15 @@ def test_text_file_one_document_a_line(tmp_path: Path, raw: Path, capsys: pytest
         {"tokens": ["SARS", "-", "CoV", "-", "2", "binds", "ACE2", "."], "pmid": None, "sentence": 0,
          "doc": "abstracts.txt:1"},
         {"tokens": ["It", "enters", "cells", "."], "pmid": None, "sentence": 1, "doc": "abstracts.txt:1"},
-        {"tokens": ["TNF", "-", "α", "rose", "."], "pmid": None, "sentence": 1, "doc": "abstracts.txt:4"}]
+        {"tokens": ["TNF", "-", "α", "rose", "."], "pmid": None, "sentence": 1, "doc": "abstracts.txt:4"},
+        {"tokens": ["Then", "it", "stopped", "."], "pmid": None, "sentence": 1, "doc": "abstracts.txt:5"}]
     m = json.loads((tmp_path / "corpus.json").read_text())
+    # line 3 shares a 7-token sentence with the PubMed test: the whole document goes; line 5 shares only a
+    # 4-token one: that sentence goes; line 4 repeats a sentence of line 1
     assert {k: m[k] for k in ("records", "documents", "sentences", "tokens", "duplicates_sentence",
-                              "test_overlap_sentences")} == {"records": 3, "documents": 3, "sentences": 3,
-                                                             "tokens": 17, "duplicates_sentence": 1,
-                                                             "test_overlap_sentences": 2}
+                              "test_overlap_documents", "test_overlap_sentences")} == {
+        "records": 4, "documents": 3, "sentences": 4, "tokens": 21, "duplicates_sentence": 1,
+        "test_overlap_documents": 1, "test_overlap_sentences": 3}
     assert not (tmp_path / "corpus" / "mine.pmids").exists()  # no PMIDs in plain text
 
 
@@ -101,7 +105,8 @@ def test_nothing_left_is_an_error_and_keeps_the_previous_corpus(tmp_path: Path, 
     only_test.write_text("Cisplatin caused nephrotoxicity.\n")
     assert main(cli(tmp_path, raw, "corpus.source=text", f"corpus.path={only_test}")) == 2
     err = capsys.readouterr().err
-    assert "no sentence left of 1 records read; nothing was written" in err and err.count("\n") == 1
+    assert "no sentence left of 1 records read (removed: test_overlap_sentences 1); nothing was written" in err
+    assert err.count("\n") == 1
     assert (tmp_path / "corpus" / "pubmed.jsonl").read_bytes() == before
 
 

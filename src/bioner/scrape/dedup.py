@@ -37,6 +37,11 @@ def test_keys(paths: Iterable[Path]) -> set[bytes]:
     return keys
 
 
+#: a shared sentence at least this long marks its whole document as a gold test document; shorter ones ("1 .",
+#: "A phase II study .") are too generic for that and remove only themselves
+TEST_DOCUMENT_MIN_TOKENS = 6
+
+
 class Dedup:
     """Remembers what was kept; says why a document or sentence is a duplicate, and counts it."""
 
@@ -44,7 +49,8 @@ class Dedup:
         self.test = test
         self.pmids: set[str] = set()
         self.sentences: set[bytes] = set()
-        self.counts = {"duplicates_pmid": 0, "duplicates_sentence": 0, "test_overlap_sentences": 0}
+        self.counts = {"duplicates_pmid": 0, "duplicates_sentence": 0, "test_overlap_documents": 0,
+                       "test_overlap_sentences": 0}
 
     def new_pmid(self, pmid: str) -> bool:
         """True the first time `pmid` is seen (an empty PMID is never a duplicate)."""
@@ -55,6 +61,16 @@ class Dedup:
             return False
         self.pmids.add(pmid)
         return True
+
+    def test_document(self, sentences: Sequence[Sequence[str]]) -> bool:
+        """True (and counted, with all its sentences) for a document that shares a sentence of at least
+        TEST_DOCUMENT_MIN_TOKENS tokens with a gold test file: a test abstract never becomes silver, even where
+        the splitter cut its other sentences differently from the test file's."""
+        if any(len(t) >= TEST_DOCUMENT_MIN_TOKENS and token_key(t) in self.test for t in sentences):
+            self.counts["test_overlap_documents"] += 1
+            self.counts["test_overlap_sentences"] += len(sentences)
+            return True
+        return False
 
     def keep_sentence(self, tokens: Sequence[str]) -> bool:
         """False (and counted) for a sentence of a gold test file or one already kept."""

@@ -125,25 +125,26 @@ def run_stage(cfg: CorpusSettings, out_dir: str | Path, metrics_path: str | Path
     target = corpus_file(out, cfg)
     with atomic_open(target) as fh:
         for doc in docs:
+            sents = [tokens for part in doc.parts for tokens in sentence_tokens(part)]
+            if dedup.test_document(sents):
+                continue
             counts["documents"] += 1
-            index = 0
-            for part in doc.parts:
-                for tokens in sentence_tokens(part):
-                    if dedup.keep_sentence(tokens):
-                        rec: dict[str, Any] = {"tokens": tokens, "pmid": doc.pmid, "sentence": index}
-                        if doc.doc_id is not None:
-                            rec["doc"] = doc.doc_id
-                        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                        counts["sentences"] += 1
-                        counts["tokens"] += len(tokens)
-                        counts["sentences_over_window"] += len(tokens) > cfg.window_tokens
-                    index += 1
+            for index, tokens in enumerate(sents):
+                if dedup.keep_sentence(tokens):
+                    rec: dict[str, Any] = {"tokens": tokens, "pmid": doc.pmid, "sentence": index}
+                    if doc.doc_id is not None:
+                        rec["doc"] = doc.doc_id
+                    fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                    counts["sentences"] += 1
+                    counts["tokens"] += len(tokens)
+                    counts["sentences_over_window"] += len(tokens) > cfg.window_tokens
             if counts["documents"] % 10000 == 0:
                 log.info("corpus: %d documents, %d sentences", counts["documents"], counts["sentences"])
         if not counts["sentences"]:
-            skipped = ", ".join(f"{k.removeprefix('skipped_')} {counts[k]}" for k in SKIPS if counts[k])
+            removed = {**{k.removeprefix("skipped_"): counts[k] for k in SKIPS}, **dedup.counts}
+            why = ", ".join(f"{k} {v}" for k, v in removed.items() if v)
             raise ScrapeError(f"corpus.source={cfg.source}: no sentence left of {counts['records']} records read"
-                              + (f" (skipped: {skipped})" if skipped else "")
+                              + (f" (removed: {why})" if why else "")
                               + "; nothing was written (check corpus.path, corpus.query, corpus.languages)")
         if pmids:
             with atomic_open(out / f"{cfg.name}.pmids") as pf:
