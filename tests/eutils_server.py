@@ -82,6 +82,9 @@ class FakeEutils:
         if status != 200:
             return self._send(h, status, b"<html>busy</html>", "text/html")
         if endpoint == "esearch.fcgi":
+            if params.get("term") == "bad((":
+                body = {"esearchresult": {"ERROR": "Invalid query: unbalanced parentheses"}}
+                return self._send(h, 200, json.dumps(body).encode(), "application/json")
             count = 0 if params.get("term") == "nothing[ti]" else len(self.pmids)
             body = {"header": {"type": "esearch"}, "esearchresult": {
                 "count": str(count), "retmax": "0", "retstart": "0", "querykey": "1", "webenv": "MCID_fake",

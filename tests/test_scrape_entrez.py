@@ -136,6 +136,19 @@ def test_a_client_error_is_not_retried(server: FakeEutils, tmp_path: Path, raw: 
     assert len(server.log) == 1
 
 
+def test_query_refused_by_esearch_is_named(server: FakeEutils, tmp_path: Path, raw: Path) -> None:
+    with pytest.raises(ScrapeError, match=r"ESearch refused corpus.query='bad\(\(': Invalid query: unbalanced"):
+        build(server, tmp_path, raw, query="bad((")
+
+
+def test_unreachable_server_error_never_shows_the_key(tmp_path: Path, raw: Path) -> None:
+    cfg = CorpusSettings(source="entrez", query="x", base_url="http://127.0.0.1:9/eutils")  # nothing listens
+    with pytest.raises(ScrapeError, match=r"gave up after 2 attempts \(connection failed") as err:
+        run_stage(cfg, tmp_path / "corpus", None, test_files=gold_files(raw), cache_dir=tmp_path / "c",
+                  client_options={"api_key": "SECRETKEY123", "retries": 1, "backoff_s": 0.01})
+    assert "SECRETKEY123" not in str(err.value)
+
+
 def test_malformed_batch_names_it_and_writes_nothing_then_resumes(server: FakeEutils, tmp_path: Path,
                                                                     raw: Path) -> None:
     server.malformed = {3}
