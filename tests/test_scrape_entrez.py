@@ -76,7 +76,8 @@ def test_paging_fetches_every_record_once_in_batches(server: FakeEutils, tmp_pat
     recs = records(tmp_path / "corpus" / "pubmed.jsonl")
     assert [r["pmid"] for r in recs if r["sentence"] == 0] == PMIDS
     assert {"tokens": ["Gene", "G1000", "binds", "ACE2", "in", "cells", "."], "pmid": "1000", "sentence": 1} in recs
-    assert (tmp_path / "corpus" / "pubmed.pmids").read_text().split() == PMIDS
+    assert (tmp_path / "corpus" / "pubmed.pmids").read_text().splitlines() == [
+        f"{p}\t2020\tJournal {p}" for p in PMIDS]  # PMID, year, journal
     assert m["records"] == 10 and m["documents"] == 10 and m["sentences"] == 30
 
 

@@ -105,7 +105,9 @@ def test_stage_skips_and_counts_retracted_no_abstract_language_and_duplicates(tm
                                  "people", "."]
     assert recs[4]["tokens"][:3] == ["TNF", "-", "α"] and "Zürich" in recs[4]["tokens"]
     assert "Zürich" in (tmp_path / "corpus" / "pubmed.jsonl").read_text(encoding="utf-8")  # UTF-8, not \\u escapes
-    assert (tmp_path / "corpus" / "pubmed.pmids").read_text().split() == ["101", "102", "103", "105", "104"]
+    assert (tmp_path / "corpus" / "pubmed.pmids").read_text(encoding="utf-8").splitlines() == [
+        "101\t2021\tJournal of Tests", "102\t2021\tJournal of Tests", "103\t2021\tJournal of Tests",
+        "105\t2021\tJournal of Tests", "104\t1998\tJournal of Tests"]
     assert json.loads((tmp_path / "corpus.json").read_text()) == m
 
 

@@ -27,7 +27,8 @@ PUBMED_QUERY_LIMIT = 10_000
 
 
 def read_pmids(path: str | Path) -> list[str]:
-    """PMIDs of a file, one a line (first field; blank lines and # comments skipped), duplicates dropped."""
+    """PMIDs of a file, one a line (the first whitespace-separated field, so a `<name>.pmids` file with its
+    year and journal columns reads as it is; blank lines and # comments skipped), duplicates dropped."""
     path = Path(path)
     if not path.is_file():
         raise ScrapeError(f"corpus.pmids={str(path)!r}: file not found; give a file of PMIDs, one a line (e.g. a "

@@ -2,7 +2,8 @@
 
 A record a sentence, unlabelled: `{"tokens": [...], "pmid": "...", "sentence": i}` (i = the sentence's index
 in its document, title first; plain text has `"pmid": null` and `"doc": "file:line"`), plus `<name>.pmids`,
-the PMIDs of every record read, one a line: `corpus.pmids` set to it fetches exactly these records again.
+every record read, one a line: its PMID, year and journal, tab-separated (`corpus.pmids` set to this file
+fetches exactly these records again: it reads the first field).
 Nothing is written until the corpus is complete (each file written to a temp name and renamed), and a corpus
 with no sentence is an error, never an empty file.
 """
@@ -66,7 +67,7 @@ def pubmed_documents(articles: Iterable[Article], cfg: CorpusSettings, dedup: De
         if not dedup.new_pmid(article.pmid):
             continue
         if article.pmid:
-            pmids.append(article.pmid)
+            pmids.append("\t".join((article.pmid, article.year, " ".join(article.journal.split()))))
         reason = _skip(article, languages)
         if reason:
             counts[reason] += 1
