@@ -40,7 +40,7 @@ _VOCAB = ("the patients cells were treated with cisplatin and showed reduced exp
          "treatment outcome response kinase inhibitor pathway signalling human serum μg/ml dose")
 WORDS = _VOCAB.split()
 ENDINGS = (".", " (p < 0.05).", ", e.g. in Vero E6 cells.", " in E. coli strains.", " (Fig. 2A).",
-           " as reported by Smith et al.", " at 2.5 mg/kg i.v.")
+           " as reported by Smith et al. in 2001.", " given i.v. at 2.5 mg/kg.", " in approx. 390 pts. with fever.")
 
 
 def sentence(rng: random.Random) -> str:
@@ -48,7 +48,8 @@ def sentence(rng: random.Random) -> str:
     return escape(" ".join(words).capitalize() + rng.choice(ENDINGS))
 
 
-def record(rng: random.Random, pmid: int) -> str:
+def record(rng: random.Random, pmid: int, truth: list[int]) -> str:
+    """One PubmedArticle; the number of sentences of its abstract (if it has one) is appended to `truth`."""
     kind = rng.random()
     sents = [sentence(rng) for _ in range(rng.randint(6, 12))]
     if kind < 0.3:  # structured
@@ -59,6 +60,8 @@ def record(rng: random.Random, pmid: int) -> str:
         abstract = ""
     else:
         abstract = f"<Abstract><AbstractText>{' '.join(sents)}</AbstractText></Abstract>"
+    if abstract:
+        truth.append(len(sents))
     retracted = "<PublicationType>Retracted Publication</PublicationType>" if rng.random() < 0.005 else ""
     lang = "fre" if rng.random() < 0.01 else "eng"
     title = sentence(rng).replace("cisplatin", "<i>cisplatin</i>")
@@ -70,12 +73,13 @@ def record(rng: random.Random, pmid: int) -> str:
             f"<PublicationStatus>ppublish</PublicationStatus></PubmedData></PubmedArticle>\n")
 
 
-def generate(path: Path, n: int, seed: int = 0) -> dict[str, Any]:
+def generate(path: Path, n: int, truth: list[int], seed: int = 0) -> dict[str, Any]:
+    """Write `n` records to `path`; `truth` gets the sentence count of each abstract, in file order."""
     rng = random.Random(seed)
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as fh:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n')
         for i in range(n):
-            fh.write(record(rng, 10_000_000 + i))
+            fh.write(record(rng, 10_000_000 + i, truth))
         fh.write("</PubmedArticleSet>\n")
     with gzip.open(path, "rb") as fh:
         raw = sum(len(chunk) for chunk in iter(lambda: fh.read(1 << 20), b""))
@@ -89,27 +93,27 @@ from pathlib import Path
 from bioner.scrape.stage import run_stage
 from bioner.settings import CorpusSettings
 xml, out, gold = sys.argv[1:4]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 m = run_stage(CorpusSettings(source="pubmed_xml", path=xml), out, None, test_files=[Path(gold)])
-m["seconds"] = time.perf_counter() - t0
+m["seconds"], m["cpu_s"] = time.perf_counter() - t0, time.process_time() - c0
 print(json.dumps(m))
 """,
     "parse": """
 import json, sys, time, gzip
 from bioner.scrape.pubmed_xml import iter_articles
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 with gzip.open(sys.argv[1], "rb") as fh:
     n = sum(1 for _ in iter_articles(fh, sys.argv[1]))
-print(json.dumps({"records": n, "seconds": time.perf_counter() - t0}))
+print(json.dumps({"records": n, "seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
 """,
     "whole_tree": """
 import json, sys, time, gzip
 import xml.etree.ElementTree as ET
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 with gzip.open(sys.argv[1], "rb") as fh:
     root = ET.parse(fh).getroot()
 n = len(root.findall("PubmedArticle"))
-print(json.dumps({"records": n, "seconds": time.perf_counter() - t0}))
+print(json.dumps({"records": n, "seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}))
 """,
 }
 
@@ -125,8 +129,10 @@ def run_child(kind: str, *args: str) -> dict[str, Any]:
     return {**json.loads(lines[-1]), "peak_rss_mib": res["peak_rss_mib"]}
 
 
-def splitters(xml: Path, limit: int) -> list[dict[str, Any]]:
-    """syntok (ours) vs pysbd on the first `limit` abstracts, same process, same texts."""
+def splitters(xml: Path, truth: list[int], limit: int) -> list[dict[str, Any]]:
+    """syntok (ours) vs pysbd on the first `limit` abstracts, same process, same texts: speed, and the share of
+    abstracts split into exactly as many sentences as were generated (`truth`; the generated sentences end in
+    "e.g. in Vero E6 cells.", "Smith et al. in 2001.", "approx. 390 pts. with fever." and the like)."""
     from bioner.scrape.pubmed_xml import read_articles
     from bioner.scrape.sentences import split_sentences
 
@@ -137,19 +143,21 @@ def splitters(xml: Path, limit: int) -> list[dict[str, Any]]:
         if len(texts) >= limit:
             break
     rows = []
-    t0 = time.perf_counter()
-    n = sum(len(split_sentences(t)) for t in texts)
-    rows.append({"splitter": "syntok (ours)", "abstracts": len(texts), "sentences": n,
-                 "sentences_per_s": n / (time.perf_counter() - t0)})
+    def row(name: str, split: Any) -> dict[str, Any]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        counts = [len(split(t)) for t in texts]
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        exact = sum(c == t for c, t in zip(counts, truth, strict=False))
+        return {"splitter": name, "abstracts": len(texts), "sentences": sum(counts),
+                "sentences_true": sum(truth[:len(texts)]), "exact_abstracts_%": 100 * exact / len(texts),
+                "sentences_per_s": sum(counts) / wall, "sentences_per_cpu_s": sum(counts) / cpu}
+
+    rows.append(row("syntok (ours)", split_sentences))
     try:
         import pysbd
     except ImportError:
         return rows
-    seg = pysbd.Segmenter(language="en", clean=False)
-    t0 = time.perf_counter()
-    n = sum(len(seg.segment(t)) for t in texts)
-    rows.append({"splitter": "pysbd", "abstracts": len(texts), "sentences": n,
-                 "sentences_per_s": n / (time.perf_counter() - t0)})
+    rows.append(row("pysbd", pysbd.Segmenter(language="en", clean=False).segment))
     return rows
 
 
@@ -171,10 +179,11 @@ def main() -> None:
         gold = t / "test.jsonl"
         gold.write_text(json.dumps({"tokens": ["no", "overlap"]}) + "\n")
         small_n = max(1, args.abstracts // 10)
-        files = {}
+        files: dict[int, Path] = {}
+        truth: dict[int, list[int]] = {}
         for n in (args.abstracts, small_n):
-            files[n] = t / f"pubmed_{n}.xml.gz"
-            info = generate(files[n], n)
+            files[n], truth[n] = t / f"pubmed_{n}.xml.gz", []
+            info = generate(files[n], n, truth[n])
             print(f"# generated {files[n].name}: {info}")
             payload.setdefault("files", []).append(info)
         for label, kind, n in (("stage", "stage", args.abstracts), ("stage, 1/10 of the records", "stage", small_n),
@@ -184,20 +193,25 @@ def main() -> None:
             args_ = (str(files[n]), str(t / f"out_{n}"), str(gold)) if kind == "stage" else (str(files[n]),)
             r = run_child(kind, *args_)
             secs = r["seconds"]
-            row = {"row": label, "abstracts": n, "seconds": round(secs, 2), "abstracts_per_s": n / secs,
-                   "peak_rss_mib": r["peak_rss_mib"], "load": load[0]}
+            cpu = r["cpu_s"]
+            row = {"row": label, "abstracts": n, "seconds": round(secs, 2), "cpu_s": round(cpu, 2),
+                   "abstracts_per_s": n / secs, "abstracts_per_cpu_s": n / cpu, "peak_rss_mib": r["peak_rss_mib"],
+                   "load": load[0]}
             if kind == "stage":
                 row.update(sentences=r["sentences"], sentences_per_s=r["sentences"] / secs,
-                           tokens_per_s=r["tokens"] / secs, documents=r["documents"],
+                           sentences_per_cpu_s=r["sentences"] / cpu, tokens_per_s=r["tokens"] / secs,
+                           documents=r["documents"],
                            skipped=r["skipped_no_abstract"] + r["skipped_retracted"] + r["skipped_language"])
             payload["rows"].append(row)
             print(f"# {label}: {json.dumps(row)}", flush=True)
-        payload["splitters"] = splitters(files[args.abstracts], args.split_abstracts)
+        payload["splitters"] = splitters(files[args.abstracts], truth[args.abstracts], args.split_abstracts)
     print("\n## the PubMed XML path\n")
-    print(common.table(payload["rows"], ["row", "abstracts", "seconds", "abstracts_per_s", "sentences_per_s",
-                                         "tokens_per_s", "peak_rss_mib", "load"]))
+    print(common.table(payload["rows"], ["row", "abstracts", "seconds", "cpu_s", "abstracts_per_s",
+                                         "abstracts_per_cpu_s", "sentences_per_s", "sentences_per_cpu_s",
+                                         "peak_rss_mib", "load"]))
     print("\n## sentence splitters (same abstracts, one process)\n")
-    print(common.table(payload["splitters"], ["splitter", "abstracts", "sentences", "sentences_per_s"]))
+    print(common.table(payload["splitters"], ["splitter", "abstracts", "sentences", "sentences_true",
+                                              "exact_abstracts_%", "sentences_per_s", "sentences_per_cpu_s"]))
     common.save_json(args.json, payload)
 
 
