@@ -1,8 +1,8 @@
 """Sentence splitting (syntok) and the corpus's tokenisation (`punct`, like BC5CDR/PubTator).
 
 syntok (segtok's successor) is a rule-based splitter built for scientific text: it keeps abbreviations such as
-"E. coli", "et al.", "e.g.", "i.v.", "Fig. 2A", "approx." and "pts." inside their sentence, needs no model
-download, and splits ~20k sentences/s in pure Python (docs/benchmarks.md s.9 has the comparison with pysbd).
+"E. coli", "et al.", "e.g.", "i.v.", "Fig. 2A", "approx." and "pts." inside their sentence and needs no model
+download (docs/benchmarks.md s.9 compares it with pysbd: more accurate and faster on abstracts).
 A sentence is cut from the original text by syntok's token offsets, then tokenised by `punct`, the rule the gold
 corpora use, so distant labels and gold spans share one tokenisation.
 """
