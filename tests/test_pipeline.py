@@ -20,7 +20,7 @@ import yaml
 from bioner.cli import RESTORE_PARAMS
 from conftest import Repo
 
-STAGES = ("validate", "fetch", "distant", "silver", "train", "evaluate", "aggregate")
+STAGES = ("validate", "fetch", "corpus", "distant", "silver", "train", "evaluate", "aggregate")
 
 
 def _ran(out: str) -> set[str]:
@@ -41,7 +41,7 @@ def test_experiment_workflow(repo: Repo) -> None:
 
     out = repo.run("dvc", "exp", "run", "-S", "strategy=sequential", "-S", "seed=1337")
     assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
-    assert _skipped(out) == {"fetch", "distant", "silver"}, out
+    assert _skipped(out) == {"fetch", "corpus", "distant", "silver"}, out
     assert (repo.path / "models/phase1/best_model/model.safetensors").is_file()
 
     # -- dvc exp show: both experiments with their params and non-empty metrics ---------------------------
@@ -73,14 +73,14 @@ def test_experiment_workflow(repo: Repo) -> None:
     # -- only the seed changes: fetch, distant and silver are not re-run ------------------------------------
     out = repo.run("dvc", "exp", "run", "-S", "seed=7")
     assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
-    assert _skipped(out) == {"fetch", "distant", "silver"}, out
+    assert _skipped(out) == {"fetch", "corpus", "distant", "silver"}, out
     assert yaml.safe_load((repo.path / "metrics/config_snapshot.yaml").read_text())["seed"] == 7
 
     # -- relabel from the sample's dictionaries: distant and everything after it re-run, fetch does not ------
     kept = repo.json("metrics/distant.json")
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")
     assert _ran(out) == {"validate", "distant", "silver", "train", "evaluate", "aggregate"}, out
-    assert _skipped(out) == {"fetch"}, out
+    assert _skipped(out) == {"fetch", "corpus"}, out
     relabelled = repo.json("metrics/distant.json")
     assert kept["relabelled"] == 0 and relabelled["relabelled"] == 1 and relabelled["names_loaded_Gene"] > 0
     assert relabelled["silver_spans_Gene"] != kept["silver_spans_Gene"]  # no misses, every acronym tagged

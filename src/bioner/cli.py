@@ -87,6 +87,13 @@ def cmd_distant(args: argparse.Namespace) -> None:
     print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
 
 
+def cmd_corpus(args: argparse.Namespace) -> None:
+    """The corpus stage (bioner.scrape): an unlabelled silver corpus from Entrez, PubMed XML or plain text."""
+    from .scrape.command import cmd_corpus as run
+
+    run(args, load_settings(args))
+
+
 #: back to the committed params.yaml after a rejected `dvc exp run -S`. Not `git checkout params.yaml`: DVC
 #: rewrites the file and git's index during the run, and the index can end up with the rejected file's stat
 #: under the committed content: git then sees no change (git status is clean) and restores nothing (seen with
@@ -249,6 +256,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"validate": cmd_validate, "fetch": cmd_fetch, "silver": cmd_silver, "distant": cmd_distant,
+            "corpus": cmd_corpus,
             "train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "publish": cmd_publish,
             "aggregate": cmd_aggregate, "report": cmd_report, "grid": cmd_grid, "demo": cmd_demo}
 

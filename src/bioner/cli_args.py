@@ -112,6 +112,16 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--data_dir", default="data/raw", help="fetched (or labelled) data (default: %(default)s)")
     p.add_argument("--out", default="data/silver", help="directory to write (default: %(default)s)")
 
+    p = _sub(sub, "corpus", "build an unlabelled silver corpus from NCBI Entrez, PubMed XML files or plain text "
+             "(corpus.source; the API key from $NCBI_API_KEY) for the distant stage")
+    _add_params(p)
+    p.add_argument("--out", default="data/corpus", help="gets <corpus.name>.jsonl and .pmids (default: %(default)s)")
+    p.add_argument("--metrics", default="metrics/corpus.json", help="counts for dvc exp show (default: %(default)s)")
+    p.add_argument("--data_dir", default="data/raw",
+                   help="fetched data: sentences of its gold test files are removed (default: %(default)s)")
+    p.add_argument("--cache_dir", default=".work/corpus",
+                   help="fetched Entrez batches, so a killed run resumes (default: %(default)s)")
+
     p = _sub(sub, "distant", "label the fetched corpus from dictionaries (distant.mode=relabel) or keep its "
              "labels; --score: score the dictionaries against a gold file")
     _add_params(p)

@@ -30,6 +30,7 @@ from .settings_errors import format_validation_error, missing_keys_message
 
 # the schema's sections, re-exported: `bioner.settings` stays the one import for the settings
 from .settings_sections import (  # noqa: F401
+    CorpusSettings,
     DataSettings,
     DistantSettings,
     EvaluateSettings,
@@ -78,6 +79,7 @@ class Settings(_Strict):
     tiny: TinySettings = TinySettings()
     distant: DistantSettings = DistantSettings()
     evaluate: EvaluateSettings = EvaluateSettings()
+    corpus: CorpusSettings = CorpusSettings()
 
     @model_validator(mode="after")
     def _dictionary_types(self) -> Settings:

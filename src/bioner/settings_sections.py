@@ -1,8 +1,9 @@
-"""The sections of the settings schema (`data`, `silver`, `sources`, `train`, `tiny`, `distant`), each a frozen
-pydantic model that refuses unknown keys; `bioner.settings.Settings` composes them and re-exports each."""
+"""The sections of the settings schema (`data`, `silver`, `sources`, `train`, `tiny`, `distant`, `corpus`), each a
+frozen pydantic model that refuses unknown keys; `bioner.settings.Settings` composes them and re-exports each."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -219,3 +220,51 @@ class EvaluateSettings(_Strict):
         if not v:
             raise ValueError("at least one test set is needed")
         return v
+#: PubMed's date forms for ESearch's mindate/maxdate: YYYY, YYYY/MM or YYYY/MM/DD
+_PUBMED_DATE = r"^(\d{4}(/\d{2}(/\d{2})?)?)?$"
+
+
+class CorpusSettings(_Strict):
+    """The `corpus` stage: an unlabelled silver corpus from NCBI Entrez, PubMed XML files or plain text
+    (bioner.scrape). The NCBI API key is read from the environment (NCBI_API_KEY) only, never from here."""
+
+    source: Literal["none", "entrez", "pubmed_xml", "text"] = "none"
+    #: the output file: data/corpus/<name>.jsonl (and <name>.pmids)
+    name: str = Field("pubmed", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    query: str = ""
+    mindate: str = ""
+    maxdate: str = ""
+    max_records: int = Field(10000, ge=1)
+    #: a file of PMIDs (one a line): fetch exactly these instead of running `query`
+    pmids: str = ""
+    #: pubmed_xml: a pubmed*.xml(.gz) file or a folder of them; text: a .txt file (one document a line) or a folder
+    path: str = ""
+    email: str = ""
+    tool: str = "bioner-ds"
+    base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    batch_size: int = Field(200, ge=1, le=10000)
+    #: PubMed <Language> codes kept; [] = every language
+    languages: list[str] = Field(default_factory=lambda: ["eng"])
+    #: sentences longer than this many tokens are kept and counted (the windowed tagger handles them)
+    window_tokens: int = Field(128, ge=1)
+
+    @field_validator("mindate", "maxdate")
+    @classmethod
+    def _date(cls, v: str) -> str:
+        if not re.match(_PUBMED_DATE, v):
+            raise ValueError("allowed: YYYY, YYYY/MM or YYYY/MM/DD (PubMed's date forms), or '' for no limit")
+        return v
+
+    @model_validator(mode="after")
+    def _needs(self) -> CorpusSettings:
+        if self.source == "entrez" and not (self.query.strip() or self.pmids):
+            raise ValueError("corpus.source=entrez needs corpus.query (a PubMed query) or corpus.pmids (a file of "
+                             "PMIDs)")
+        if self.source in ("pubmed_xml", "text") and not self.path:
+            what = "a pubmed*.xml(.gz) file or a folder of them" if self.source == "pubmed_xml" else \
+                "a .txt file (one document a line) or a folder of .txt files"
+            raise ValueError(f"corpus.source={self.source} needs corpus.path: {what}")
+        if bool(self.mindate) != bool(self.maxdate):
+            raise ValueError("corpus.mindate and corpus.maxdate go together (PubMed needs both): set both or "
+                             "neither")
+        return self
