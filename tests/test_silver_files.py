@@ -117,3 +117,20 @@ def test_distant_cli_joins_the_settings_files(raw: Path, tmp_path: Path) -> None
                  "--metrics", str(tmp_path / "m.json"), "--report", str(tmp_path / "r.json")]) == 0
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["silver_from_text"] == 2 and "pubmed_dict_f1" in m and "bc5cdr_dict_f1" not in m
+
+
+def test_the_corpus_stage_text_joins_the_silver(raw: Path, tmp_path: Path) -> None:
+    data, corpus = tmp_path / "raw", tmp_path / "corpus"
+    shutil.copytree(raw, data)
+    corpus.mkdir()
+    (corpus / "pubmed.jsonl").write_text(json.dumps({"tokens": ["HIV", "-", "1", "binds", "CD4", "."], "pmid": "1",
+                                                     "sentence": 0}) + "\n")
+    params = tmp_path / "params.yaml"
+    params.write_text(json.dumps(S.load(None, {"distant.mode": "relabel", "corpus.source": "text",
+                                               "corpus.path": "x.txt"}).model_dump(mode="json")))
+    assert main(["distant", "--params", str(params), "--data_dir", str(data), "--out", str(tmp_path / "lab"),
+                 "--metrics", str(tmp_path / "m.json"), "--report", str(tmp_path / "r.json"),
+                 "--corpus_dir", str(corpus)]) == 0
+    out = _lines(tmp_path / "lab" / DATA_FILES["silver"])
+    mine = [r for r in out if r["origin"] == "corpus/pubmed.jsonl"]
+    assert len(mine) == 1 and mine[0]["pmid"] == "1" and "B-Virus" in mine[0][FIELD_FULL]

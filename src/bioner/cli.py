@@ -82,7 +82,8 @@ def cmd_distant(args: argparse.Namespace) -> None:
     from .distant.stage import run_stage
 
     m = run_stage(s.distant, args.data_dir, args.out, gold_types=s.sources.gold, metrics_path=args.metrics,
-                  report_path=args.report, silver_files=s.data.silver, test_sets=s.test_sets)
+                  report_path=args.report, silver_files=s.data.silver, test_sets=s.test_sets,
+                  corpus=None if s.corpus.source == "none" else Path(args.corpus_dir) / f"{s.corpus.name}.jsonl")
     spans = ", ".join(f"{k.removeprefix('silver_spans_')} {v}" for k, v in m.items() if k.startswith("silver_spans_"))
     print(f"distant.mode={s.distant.mode}: {args.out} written; silver spans: {spans}; metrics in {args.metrics}")
 

@@ -132,6 +132,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="per-type counts for dvc exp show (default: %(default)s)")
     p.add_argument("--report", default="metrics/distant_report.json",
                    help="full label-quality report (default: %(default)s)")
+    p.add_argument("--corpus_dir", default="data/corpus",
+                   help="the corpus stage's output: with corpus.source other than none, its <corpus.name>.jsonl "
+                   "joins the silver files (default: %(default)s)")
     p.add_argument("--score", metavar="GOLD.jsonl",
                    help="only score the dictionary labelling of this gold file, a path as given (not under "
                    "--data_dir) (default: none: run the stage)")

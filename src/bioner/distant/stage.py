@@ -79,20 +79,24 @@ def dictionary_scores(matcher: Matcher, test_sets: Mapping[str, TestSet], raw: P
 def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
               gold_types: tuple[str, ...] = (), metrics_path: str | os.PathLike | None = None,
               report_path: str | os.PathLike | None = None, silver_files: Sequence[str] = (),
-              test_sets: Mapping[str, TestSet] | None = None) -> dict[str, Any]:
+              test_sets: Mapping[str, TestSet] | None = None, corpus: Path | None = None) -> dict[str, Any]:
     """Write `out_dir` from `raw_dir` per `cfg`; return the flat metrics (also written to `metrics_path`).
 
     `silver_files` (data.silver; default the Hub layout's one file, used as is) are joined into the one silver
     corpus by `join_silver` when they are several or another file. `test_sets`: never silver, and scored by the
-    dictionaries in relabel mode. The full label-quality report of each relabelled file goes to `report_path`
+    dictionaries in relabel mode. `corpus`: the corpus stage's text (bioner.scrape), joined as one more silver
+    file. The full label-quality report of each relabelled file goes to `report_path`
     ({"mode": "keep"} in keep mode).
     """
     raw, out = Path(raw_dir), Path(out_dir)
     silver_files = tuple(silver_files) or (DATA_FILES["silver"],)
-    joined = silver_files != (DATA_FILES["silver"],)
+    named = [(f, resolve(f, raw)) for f in silver_files]
+    if corpus is not None:
+        named.append((f"corpus/{Path(corpus).name}", Path(corpus)))
+    joined = silver_files != (DATA_FILES["silver"],) or corpus is not None
     test_sets = dict(test_sets or {})
     missing = [rel for rel in DATA_FILES.values() if not (raw / rel).is_file()]
-    missing += [f for f in silver_files if not resolve(f, raw).is_file()]
+    missing += [name for name, path in named if not path.is_file()]
     if missing:
         raise CorpusError(f"{raw}: missing {', '.join(missing)}. Fix: run `bioner fetch` (or `dvc repro fetch`) "
                           "first")
@@ -112,7 +116,7 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
                 if key in SILVER and joined:
                     src = work / "silver_union.jsonl"
                     exclude = gold_sentence_keys(resolve(t.path, raw) for t in test_sets.values())
-                    union = join_silver([(f, resolve(f, raw)) for f in silver_files], src,
+                    union = join_silver(named, src,
                                         relabel=matcher is not None, exclude=exclude)
                 relabel = matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O))
                 if relabel:

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..labels import TEST_SETS
-
 
 def cmd_corpus(args: argparse.Namespace, settings: Any) -> None:
     """Build data/corpus/<name>.jsonl from `corpus.source`; print what was written and the counts."""
@@ -17,7 +15,7 @@ def cmd_corpus(args: argparse.Namespace, settings: Any) -> None:
     cfg = settings.corpus
     check_writable(args.out, "dir")
     check_writable(args.metrics, "file")
-    tests = [Path(args.data_dir) / t.path for t in TEST_SETS.values()]
+    tests = [Path(args.data_dir) / t.path for t in settings.test_sets.values()]  # every gold test file
     m = run_stage(cfg, args.out, args.metrics, test_files=tests, cache_dir=args.cache_dir)
     if cfg.source == "none":
         print(f"corpus.source=none: nothing to build; {args.metrics} written")
