@@ -128,7 +128,7 @@ def timed(fn: Any, repeat: int) -> tuple[float, float, Any]:
 
 def sample_sentences(data_dir: Path, n: int | None, extra: Path | None = None) -> list[list[str]]:
     """`n` BC5CDR test sentences drawn with a fixed seed (all if n is None), plus an optional extra JSONL."""
-    sents = load_corpus(data_dir / TEST_SETS["test_bc5cdr"].path, TEST_SETS["test_bc5cdr"].field).tokens
+    sents = load_corpus(data_dir / TEST_SETS["bc5cdr"].path, TEST_SETS["bc5cdr"].field).tokens
     if n is not None and n < len(sents):
         sents = [sents[i] for i in sorted(random.Random(0).sample(range(len(sents)), n))]
     if extra is not None:
@@ -158,7 +158,7 @@ def child(args: argparse.Namespace) -> None:
                load_after=os.getloadavg()[0])
     if args.f1 and args.child != "pipeline":
         t0 = time.perf_counter()
-        ev = evaluate(args.checkpoint, "test_bc5cdr", data_dir=args.data_dir, batch_size=args.batch_size,
+        ev = evaluate(args.checkpoint, "bc5cdr", data_dir=args.data_dir, batch_size=args.batch_size,
                       load=lambda: tagger)
         res["bc5cdr"] = {"f1": ev["micro"]["f1"], "precision": ev["micro"]["precision"],
                          "recall": ev["micro"]["recall"], "sentences": ev["sentences"],
