@@ -174,8 +174,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
     p.add_argument("--format", choices=["jsonl", "text"],
                    help="input format (default: from the extension / first line)")
-    p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
-                   help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation "
+    p.add_argument("--tokenizer", choices=["bio", "punct"], default="punct",
+                   help="text format: punct splits all punctuation, as the training corpora do (spans still "
+                        "cover SARS-CoV-2 whole); bio keeps SARS-CoV-2, IL-6 one token, for models trained so "
                         "(default: %(default)s)")
     p.add_argument("--batch_size", type=numeric("batch_size"), default=64,
                    help="sentences per batch (default: %(default)s)")

@@ -5,9 +5,9 @@ first non-blank line decides: ``{`` -> jsonl):
 
 * jsonl: one object per line with ``tokens`` (a list of strings); every other field is copied to the output.
   ``sentence_id`` is the record's ``sentence_id``, else its ``id``, else the 0-based line index, as a string.
-* text: one sentence per line, split by textsplit.tokenize (``--tokenizer bio`` keeps SARS-CoV-2, IL-6, HIV-1,
-  5-fluorouracil whole; ``punct`` splits every punctuation character like the training corpora). The line is
-  copied to the output as ``text``; ``sentence_id`` is the 0-based line index.
+* text: one sentence per line, split by textsplit.tokenize (``--tokenizer punct``, the default, splits every
+  punctuation character like the training corpora; ``bio`` keeps SARS-CoV-2, IL-6, HIV-1, 5-fluorouracil
+  whole). The line is copied to the output as ``text``; ``sentence_id`` is the 0-based line index.
 
 One line out per line in: a blank line gives a record with no tokens and no predictions, so the N-th output
 line always answers the N-th input line. Whitespace-only tokens ("", a tab) are tagged O and never join a span
@@ -49,7 +49,7 @@ from .errors import UserError
 from .inference import DEFAULT_CHUNK_SIZE
 from .jsonl import json_object, line_error, text_lines
 from .tagger import Tagger, spans_of
-from .textsplit import TOKENIZERS, tokenize_with_offsets
+from .textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _open_input(path: Path):  # noqa: ANN202 - a binary file object
         raise PredictError(f"{path}: cannot read the input ({err.strerror})") from None
 
 
-def read_records(path: str | Path, fmt: str, tokenizer: str = "bio") -> Iterator[Record]:
+def read_records(path: str | Path, fmt: str, tokenizer: str = DEFAULT_TOKENIZER) -> Iterator[Record]:
     """Stream the input's sentences (see the module docstring); errors name the file and line."""
     path = Path(path)
     if tokenizer not in TOKENIZERS:
@@ -157,7 +157,7 @@ def predict_file(
     output_path: str | Path,
     *,
     fmt: str | None = None,
-    tokenizer: str = "bio",
+    tokenizer: str = DEFAULT_TOKENIZER,
     batch_size: int = 64,
     device: str | None = None,
     max_length: int | None = None,

@@ -42,7 +42,7 @@ from .tagger_load import (  # noqa: F401
     download,
     quantize_int8,
 )
-from .textsplit import TOKENIZERS, tokenize_with_offsets
+from .textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -184,7 +184,8 @@ class Tagger:
             rec = pending.popleft()
             yield rec, spans_of(rec.tokens, pred.labels, pred.scores, rec.text, rec.offsets)
 
-    def stream(self, inputs: Iterable[str | Sequence[str]], *, batch_size: int = 64, tokenizer: str = "bio",
+    def stream(self, inputs: Iterable[str | Sequence[str]], *, batch_size: int = 64,
+               tokenizer: str = DEFAULT_TOKENIZER,
                chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[Span]]:
         """Like `predict`, lazily: one list of spans per input as it is tagged. For an iterator of millions of
         sentences memory stays flat (inputs are read `chunk_size` at a time)."""
@@ -206,7 +207,7 @@ class Tagger:
             yield spans
 
     def predict(self, inputs: str | Iterable[str | Sequence[str]], *, batch_size: int = 64,
-                tokenizer: str = "bio") -> list[list[Span]]:
+                tokenizer: str = DEFAULT_TOKENIZER) -> list[list[Span]]:
         """One list of spans per input. An input is a text (str; split by the `bio` or `punct` rule of
         bioner.textsplit, spans carry character offsets into it) or a list of tokens (spans index the tokens).
         A single str is one text. Use `stream` for inputs too large to hold their results in memory."""
