@@ -187,6 +187,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--quantize", choices=["int8"],
                    help="int8: dynamic int8 quantization of the encoder's Linear layers, CPU only; "
                    "docs/benchmarks.md has its speed and F1 (default: none, fp32)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: the model in bfloat16, only on a GPU with bf16 or a CPU with AVX512-BF16/AMX "
+                   "(refused elsewhere); docs/benchmarks.md s.5 (default: %(default)s)")
 
     p = _sub(sub, "publish", "upload a checkpoint + generated model card to the Hugging Face Hub, as one commit")
     p.add_argument("--checkpoint", default="models/best_model", help="model directory (default: %(default)s)")

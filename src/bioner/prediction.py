@@ -164,6 +164,7 @@ def predict_file(
     allow_pickle: bool = False,
     revision: str | None = None,
     quantize: str | None = None,
+    precision: str = "fp32",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool | None = None,
 ) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def predict_file(
     fmt = detect_format(input_path, fmt)
     records = read_records(input_path, fmt, tokenizer)
     tagger = checkpoint if isinstance(checkpoint, Tagger) else Tagger.load(
-        checkpoint, device=device, allow_pickle=allow_pickle, revision=revision, quantize=quantize,
+        checkpoint, device=device, allow_pickle=allow_pickle, revision=revision, quantize=quantize, precision=precision,
         max_length=max_length)
     n_sent = n_tok = n_blank = 0
     types: Counter[str] = Counter()
@@ -204,4 +205,5 @@ def predict_file(
     return {"input": str(input_path), "output": str(output_path), "format": fmt, "sentences": n_sent,
             "tokens": n_tok, "blank_tokens": n_blank, "entities": dict(types), "seconds": round(seconds, 3),
             "sentences_per_second": round(n_sent / seconds, 1) if seconds > 0 else None,
-            "device": str(tagger.device) + (f" ({tagger.quantize})" if tagger.quantize else "")}
+            "device": str(tagger.device) + (f" ({tagger.quantize})" if tagger.quantize else "")
+            + (f" ({tagger.precision})" if tagger.precision != "fp32" else "")}
