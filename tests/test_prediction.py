@@ -101,10 +101,10 @@ def read_jsonl(path: Path) -> list[dict]:
 # text tokenizer
 def test_bio_tokenizer_keeps_biomedical_names_whole() -> None:
     text = "SARS-CoV-2 raised IL-6 (p<0.05) in HIV-1/AIDS patients given 5-fluorouracil, TNF-α and CD4+ cells."
-    assert tokenize(text) == ["SARS-CoV-2", "raised", "IL-6", "(", "p", "<", "0.05", ")", "in", "HIV-1", "/",
+    assert tokenize(text, "bio") == ["SARS-CoV-2", "raised", "IL-6", "(", "p", "<", "0.05", ")", "in", "HIV-1", "/",
                               "AIDS", "patients", "given", "5-fluorouracil", ",", "TNF-α", "and", "CD4", "+",
                               "cells", "."]
-    assert tokenize("Parkinson's disease; pre- and post-treatment 1,25-dihydroxyvitamin D3") == [
+    assert tokenize("Parkinson's disease; pre- and post-treatment 1,25-dihydroxyvitamin D3", "bio") == [
         "Parkinson", "'", "s", "disease", ";", "pre", "-", "and", "post-treatment", "1,25-dihydroxyvitamin", "D3"]
 
 
@@ -233,7 +233,7 @@ def test_predict_text_mode(keyword_ckpt: Path, tmp_path: Path) -> None:
     inp = tmp_path / "in.txt"
     inp.write_text("SARS-CoV-2 and  HIV-1 in ACE2 cells.\n\nIL-6 was given with cisplatin\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    res = predict_file(keyword_ckpt, inp, out, progress=False)
+    res = predict_file(keyword_ckpt, inp, out, tokenizer="bio", progress=False)
     assert res["format"] == "text" and res["sentences"] == 3  # one per line, the blank one included
     rows = read_jsonl(out)
     assert rows[0]["tokens"] == ["SARS-CoV-2", "and", "HIV-1", "in", "ACE2", "cells", "."]
@@ -367,7 +367,7 @@ def test_tagger_predicts_texts_and_token_lists(keyword_ckpt: Path) -> None:
     tagger = Tagger.load(keyword_ckpt, device="cpu")
     assert tagger.entity_types == ("Chemical", "Disease", "Virus", "Gene") and "Tagger(" in repr(tagger)
     text = "SARS-CoV-2 and  HIV-1 in ACE2 cells."
-    by_text, by_tokens, empty = tagger.predict([text, ["the", "sars", "cov", "hepatitis"], []])
+    by_text, by_tokens, empty = tagger.predict([text, ["the", "sars", "cov", "hepatitis"], []], tokenizer="bio")
     assert [(s.entity, s.type, s.start_token, s.end_token) for s in by_text] == [
         ("SARS-CoV-2", "Virus", 0, 0), ("HIV-1", "Virus", 2, 2), ("ACE2", "Gene", 4, 4)]
     for s in by_text:  # character offsets into the original text, which a KG builder can cite
@@ -378,7 +378,7 @@ def test_tagger_predicts_texts_and_token_lists(keyword_ckpt: Path) -> None:
     assert by_tokens[0].to_dict() == {"entity": "sars cov", "type": "Virus", "start_token": 1, "end_token": 2,
                                       "score": round(KEYWORD_SCORE, 4)}
     assert empty == []
-    assert tagger.predict(text) == [by_text]  # a single str is one text
+    assert tagger.predict(text, tokenizer="bio") == [by_text]  # a single str is one text
     assert tagger.predict([text], tokenizer="punct")[0][0].entity == "SARS"  # SARS - CoV - 2 split
     with pytest.raises(TypeError, match="input 1: expected a text"):
         tagger.predict(["ok", 42])
@@ -412,7 +412,7 @@ def test_tagger_stream_is_lazy_and_matches_the_cli(keyword_ckpt: Path, tmp_path:
 def test_cli_text_output_has_character_offsets(keyword_ckpt: Path, tmp_path: Path) -> None:
     inp = tmp_path / "in.txt"
     inp.write_text("Given cisplatin, HIV-1 fell.\n", encoding="utf-8")
-    predict_file(keyword_ckpt, inp, tmp_path / "out.jsonl", progress=False)
+    predict_file(keyword_ckpt, inp, tmp_path / "out.jsonl", tokenizer="bio", progress=False)
     (row,) = read_jsonl(tmp_path / "out.jsonl")
     assert [(p["entity"], p["start_char"], p["end_char"]) for p in row["predictions"]] == [
         ("cisplatin", 6, 15), ("HIV-1", 17, 22)]

@@ -189,8 +189,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--output", required=True, help="JSONL: sentence_id, tokens, predictions (+ input fields)")
     p.add_argument("--format", choices=["jsonl", "text"],
                    help="input format (default: from the extension / first line)")
-    p.add_argument("--tokenizer", choices=["bio", "punct"], default="bio",
-                   help="text format: bio keeps SARS-CoV-2, IL-6 whole; punct splits all punctuation "
+    p.add_argument("--tokenizer", choices=["bio", "punct"], default="punct",
+                   help="text format: punct splits all punctuation, as the training corpora do (spans still "
+                        "cover SARS-CoV-2 whole); bio keeps SARS-CoV-2, IL-6 one token, for models trained so "
                         "(default: %(default)s)")
     p.add_argument("--batch_size", type=numeric("batch_size"), default=64,
                    help="sentences per batch (default: %(default)s)")
@@ -201,6 +202,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--quantize", choices=["int8"],
                    help="int8: dynamic int8 quantization of the encoder's Linear layers, CPU only; "
                    "docs/benchmarks.md has its speed and F1 (default: none, fp32)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: the model in bfloat16, only on a GPU with bf16 or a CPU with AVX512-BF16/AMX "
+                   "(refused elsewhere); docs/benchmarks.md s.5 (default: %(default)s)")
 
     p = _sub(sub, "publish", "upload a checkpoint + generated model card to the Hugging Face Hub, as one commit")
     p.add_argument("--checkpoint", default="models/best_model", help="model directory (default: %(default)s)")

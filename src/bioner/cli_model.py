@@ -106,7 +106,8 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
     res = predict_file(args.checkpoint, args.input, args.output, fmt=args.format, tokenizer=args.tokenizer,
                        batch_size=args.batch_size, device=args.device, max_length=args.max_length,
-                       allow_pickle=args.allow_pickle, revision=args.revision, quantize=args.quantize)
+                       allow_pickle=args.allow_pickle, revision=args.revision, quantize=args.quantize,
+                       precision=args.precision)
     ents = ", ".join(f"{t} {n}" for t, n in sorted(res["entities"].items())) or "none"
     print(f"tagged {res['sentences']} sentences ({res['format']}, {res['sentences_per_second']} sentences/s "
           f"on {res['device']}); entities: {ents}; wrote {res['output']}")

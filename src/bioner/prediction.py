@@ -5,9 +5,9 @@ first non-blank line decides: ``{`` -> jsonl):
 
 * jsonl: one object per line with ``tokens`` (a list of strings); every other field is copied to the output.
   ``sentence_id`` is the record's ``sentence_id``, else its ``id``, else the 0-based line index, as a string.
-* text: one sentence per line, split by textsplit.tokenize (``--tokenizer bio`` keeps SARS-CoV-2, IL-6, HIV-1,
-  5-fluorouracil whole; ``punct`` splits every punctuation character like the training corpora). The line is
-  copied to the output as ``text``; ``sentence_id`` is the 0-based line index.
+* text: one sentence per line, split by textsplit.tokenize (``--tokenizer punct``, the default, splits every
+  punctuation character like the training corpora; ``bio`` keeps SARS-CoV-2, IL-6, HIV-1, 5-fluorouracil
+  whole). The line is copied to the output as ``text``; ``sentence_id`` is the 0-based line index.
 
 One line out per line in: a blank line gives a record with no tokens and no predictions, so the N-th output
 line always answers the N-th input line. Whitespace-only tokens ("", a tab) are tagged O and never join a span
@@ -49,7 +49,7 @@ from .errors import UserError
 from .inference import DEFAULT_CHUNK_SIZE
 from .jsonl import json_object, line_error, text_lines
 from .tagger import Tagger, spans_of
-from .textsplit import TOKENIZERS, tokenize_with_offsets
+from .textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _open_input(path: Path):  # noqa: ANN202 - a binary file object
         raise PredictError(f"{path}: cannot read the input ({err.strerror})") from None
 
 
-def read_records(path: str | Path, fmt: str, tokenizer: str = "bio") -> Iterator[Record]:
+def read_records(path: str | Path, fmt: str, tokenizer: str = DEFAULT_TOKENIZER) -> Iterator[Record]:
     """Stream the input's sentences (see the module docstring); errors name the file and line."""
     path = Path(path)
     if tokenizer not in TOKENIZERS:
@@ -157,13 +157,14 @@ def predict_file(
     output_path: str | Path,
     *,
     fmt: str | None = None,
-    tokenizer: str = "bio",
+    tokenizer: str = DEFAULT_TOKENIZER,
     batch_size: int = 64,
     device: str | None = None,
     max_length: int | None = None,
     allow_pickle: bool = False,
     revision: str | None = None,
     quantize: str | None = None,
+    precision: str = "fp32",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool | None = None,
 ) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def predict_file(
     fmt = detect_format(input_path, fmt)
     records = read_records(input_path, fmt, tokenizer)
     tagger = checkpoint if isinstance(checkpoint, Tagger) else Tagger.load(
-        checkpoint, device=device, allow_pickle=allow_pickle, revision=revision, quantize=quantize,
+        checkpoint, device=device, allow_pickle=allow_pickle, revision=revision, quantize=quantize, precision=precision,
         max_length=max_length)
     n_sent = n_tok = n_blank = 0
     types: Counter[str] = Counter()
@@ -204,4 +205,5 @@ def predict_file(
     return {"input": str(input_path), "output": str(output_path), "format": fmt, "sentences": n_sent,
             "tokens": n_tok, "blank_tokens": n_blank, "entities": dict(types), "seconds": round(seconds, 3),
             "sentences_per_second": round(n_sent / seconds, 1) if seconds > 0 else None,
-            "device": str(tagger.device) + (f" ({tagger.quantize})" if tagger.quantize else "")}
+            "device": str(tagger.device) + (f" ({tagger.quantize})" if tagger.quantize else "")
+            + (f" ({tagger.precision})" if tagger.precision != "fp32" else "")}

@@ -25,6 +25,7 @@ import torch
 from .corpus import repair_iob2
 from .inference import DEFAULT_CHUNK_SIZE, WordPrediction, tag_words
 from .modeling import BackboneError, load_checkpoint
+from .precision import apply_precision, check_precision
 
 # the loading half, re-exported: `bioner.tagger` stays the one import for the tagger and its errors
 from .tagger_load import (  # noqa: F401
@@ -42,7 +43,7 @@ from .tagger_load import (  # noqa: F401
     download,
     quantize_int8,
 )
-from .textsplit import TOKENIZERS, tokenize_with_offsets
+from .textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -116,25 +117,29 @@ class Tagger:
 
     def __init__(self, tokenizer: PreTrainedTokenizerFast, model: PreTrainedModel, *, source: str = "",
                  device: str | torch.device | None = None, max_length: int | None = None,
-                 quantize: str | None = None) -> None:
+                 quantize: str | None = None, precision: str = "fp32") -> None:
         self.tokenizer, self.source, self.max_length = tokenizer, source, max_length
         self.device = _resolve_device(device, quantize)
+        check_precision(precision, self.device, quantize)
         model.eval()
         self.model = quantize_int8(model, self.device) if quantize == "int8" else model.to(self.device)
-        self.quantize = quantize
+        self.model = apply_precision(self.model, precision)
+        self.quantize, self.precision = quantize, precision
         self.labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
 
     @classmethod
     def load(cls, path_or_hub_id: str | Path, *, device: str | torch.device | None = None,
              allow_pickle: bool = False, revision: str | None = None, quantize: str | None = None,
-             max_length: int | None = None) -> Tagger:
+             max_length: int | None = None, precision: str = "fp32") -> Tagger:
         """A checkpoint directory (models/best_model) or a Hugging Face Hub model id (downloaded once, then read
         from the cache; `revision` pins a branch, tag or commit). Safetensors only unless `allow_pickle`.
 
         `device`: cpu, cuda, cuda:1, mps (default: cuda if available). `quantize="int8"`: dynamic int8
-        quantization of the encoder's Linear layers, CPU only. `max_length`: sub-tokens per window (default: the
+        quantization of the encoder's Linear layers, CPU only. `precision="bf16"`: the model in bfloat16, only
+        where the hardware has native bf16 (bioner.precision). `max_length`: sub-tokens per window (default: the
         model's limit; longer sentences are tagged in overlapping windows)."""
-        _resolve_device(device, quantize)  # a bad device or quantize fails before any download or load
+        # a bad device, quantize or precision fails before any download or load
+        check_precision(precision, _resolve_device(device, quantize), quantize)
         name = str(path_or_hub_id)
         local = Path(name).expanduser()
         if revision is not None and local.exists():
@@ -152,7 +157,8 @@ class Tagger:
             tok, model = load_checkpoint(local, allow_pickle=allow_pickle)
         except BackboneError as err:
             raise CheckpointError(str(err).replace(str(local), name, 1)) from None
-        return cls(tok, model, source=name, device=device, max_length=max_length, quantize=quantize)
+        return cls(tok, model, source=name, device=device, max_length=max_length, quantize=quantize,
+                   precision=precision)
 
     @property
     def entity_types(self) -> tuple[str, ...]:
@@ -184,7 +190,8 @@ class Tagger:
             rec = pending.popleft()
             yield rec, spans_of(rec.tokens, pred.labels, pred.scores, rec.text, rec.offsets)
 
-    def stream(self, inputs: Iterable[str | Sequence[str]], *, batch_size: int = 64, tokenizer: str = "bio",
+    def stream(self, inputs: Iterable[str | Sequence[str]], *, batch_size: int = 64,
+               tokenizer: str = DEFAULT_TOKENIZER,
                chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[list[Span]]:
         """Like `predict`, lazily: one list of spans per input as it is tagged. For an iterator of millions of
         sentences memory stays flat (inputs are read `chunk_size` at a time)."""
@@ -206,7 +213,7 @@ class Tagger:
             yield spans
 
     def predict(self, inputs: str | Iterable[str | Sequence[str]], *, batch_size: int = 64,
-                tokenizer: str = "bio") -> list[list[Span]]:
+                tokenizer: str = DEFAULT_TOKENIZER) -> list[list[Span]]:
         """One list of spans per input. An input is a text (str; split by the `bio` or `punct` rule of
         bioner.textsplit, spans carry character offsets into it) or a list of tokens (spans index the tokens).
         A single str is one text. Use `stream` for inputs too large to hold their results in memory."""

@@ -1,8 +1,15 @@
 """Plain-text tokenizers for `bioner predict --format text` (one sentence per line).
 
-Two rules, chosen with `--tokenizer`:
+Two rules, chosen with `--tokenizer` (default: ``punct``, `DEFAULT_TOKENIZER`):
 
-``bio`` (default) keeps biomedical names whole and splits other punctuation. A token is either
+``punct`` splits every punctuation character, like the BC5CDR/PubTator tokenization of the training data
+(``SARS - CoV - 2``, ``5 - fluorouracil``, ``Cisplatin - induced``). The models are trained on such tokens, so
+it scores best on raw text (docs/benchmarks.md, raw-text tokenizers: it matched the pre-tokenised F1, ``bio``
+lost 0.033 on the BC5CDR test, mostly spans such as ``Cisplatin`` in ``Cisplatin-induced``); a span's
+`start_char`/`end_char` still cover a name tagged over several tokens (``SARS-CoV-2``) whole.
+
+``bio`` keeps biomedical names whole and splits other punctuation: for a model trained on such tokens. A token
+is either
 
 * a *word*: letters/digits (any script, so ``α``, ``β``, ``μg`` count) joined by an inner hyphen
   (``-``, U+2010, U+2011) or, between two digits, by ``.`` or ``,`` -- so ``SARS-CoV-2``, ``IL-6``,
@@ -12,10 +19,7 @@ Two rules, chosen with `--tokenizer`:
   final ``.``, a hyphen that does not join two word characters (``pre- and post-``) ... -- so ``HIV-1/AIDS``
   is ``HIV-1 / AIDS``, ``CD4+`` is ``CD4 +`` (the entity is ``CD4``) and ``Parkinson's`` is ``Parkinson ' s``.
 
-``punct`` splits every punctuation character, like the BC5CDR/PubTator tokenization of the training data
-(``SARS - CoV - 2``, ``5 - fluorouracil``, ``Parkinson ' s``). Prefer it when the model was trained on such
-tokens and span boundaries must match the corpus convention; ``bio`` gives one token per name, which is what
-a knowledge-graph build usually wants. The model tags words, so either way every sub-token is seen.
+The model tags words, so either way every sub-token is seen.
 
 Hand-written (one regular expression) because the library tokenizers at hand either split every hyphen
 (BERT's pre-tokenizer, ``punct`` above) or need a model download (scispaCy); neither gives the rule above.
@@ -31,6 +35,8 @@ BIO_TOKEN = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD})*|\S", re.UNICODE)
 PUNCT_TOKEN = re.compile(rf"{_WORD}|\S", re.UNICODE)
 
 TOKENIZERS = ("bio", "punct")
+#: the rule `bioner predict` and `Tagger.predict` split text with unless told otherwise
+DEFAULT_TOKENIZER = "punct"
 
 
 def _pattern(rule: str) -> re.Pattern[str]:
@@ -41,11 +47,11 @@ def _pattern(rule: str) -> re.Pattern[str]:
     raise ValueError(f"unknown tokenizer {rule!r}; use one of {', '.join(TOKENIZERS)}")
 
 
-def tokenize(text: str, rule: str = "bio") -> list[str]:
+def tokenize(text: str, rule: str = DEFAULT_TOKENIZER) -> list[str]:
     """Split one sentence into tokens with `rule` (``bio`` or ``punct``, see the module docstring)."""
     return _pattern(rule).findall(text)
 
 
-def tokenize_with_offsets(text: str, rule: str = "bio") -> list[tuple[str, int, int]]:
+def tokenize_with_offsets(text: str, rule: str = DEFAULT_TOKENIZER) -> list[tuple[str, int, int]]:
     """Like `tokenize`, with each token's character span [start, end) in `text`."""
     return [(m.group(), m.start(), m.end()) for m in _pattern(rule).finditer(text)]
