@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,8 +38,10 @@ def resolve(path: str | os.PathLike, base_dir: str | os.PathLike | None) -> Path
 
 
 def source_label(spec: SourceSpec) -> str:
-    """How the report and the dictionary files name a source: `format:path` as the settings write it."""
-    return f"{spec.format}:{spec.path}"
+    """How the report and the dictionary files name a source: `format:path` as the settings write it, and
+    the name fields read where the format has them (one file can be several sources: `hgnc:x.tsv[symbol]`)."""
+    fields = getattr(spec, "fields", None)
+    return f"{spec.format}:{spec.path}" + (f"[{','.join(fields)}]" if fields else "")
 
 
 @dataclass
@@ -95,7 +97,10 @@ def read_type(t: str, specs: Sequence[SourceSpec], filters: NameFilters,
               base_dir: str | os.PathLike | None) -> TypeNames:
     """Read, filter and merge one type's sources (each file must exist: a one-line error otherwise)."""
     tn = TypeNames(t)
+    base_filters = filters
     for i, spec in enumerate(specs):
+        own = {k: getattr(spec, k) for k in ("min_chars", "common_word_zipf") if getattr(spec, k) is not None}
+        filters = replace(base_filters, **own) if own else base_filters
         path = resolve(spec.path, base_dir)
         where = f"distant.dictionaries.{t}" + (f"[{i}]" if len(specs) > 1 else "")
         if not (path.exists() if isinstance(spec, TaxdumpSource) else path.is_file()):
@@ -103,7 +108,10 @@ def read_type(t: str, specs: Sequence[SourceSpec], filters: NameFilters,
             what = "dictionary" if spec.format == "list" else f"{spec.format} source"
             raise DistantError(f"{where}={str(path)!r}: {what} file {state}. Fix: give an existing file, "
                                "absolute or relative to the data directory")
-        sc = SourceCount(source_label(spec), str(path))
+        label = source_label(spec)
+        if any(c.label == label for c in tn.counts):  # the same source twice (other options): keep them apart
+            label += f"#{i + 1}"
+        sc = SourceCount(label, str(path))
         tn.counts.append(sc)
         for text, cid, line in read_source(spec, path, where):
             sc.read += 1

@@ -51,7 +51,7 @@ def filters_from_settings(cfg: DistantSettings) -> NameFilters:
 
 def matcher_from_settings(cfg: DistantSettings, gold_types: tuple[str, ...], data_dir: str | os.PathLike) -> Matcher:
     """Build and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
-    rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority))
+    rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority), cfg.case_sensitive_word_zipf)
     return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir,
                                 filters=filters_from_settings(cfg), clash=cfg.clash))
 
