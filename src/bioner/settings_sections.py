@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from .labels import SEED_TYPES, check_silver_types, check_type_names
-from .settings_dictionaries import DictionaryEntry
+from .settings_dictionaries import DictionaryEntry, parse_sources
 
 
 def _auto_or(bound: float, *, strict: bool, message: str) -> AfterValidator:
@@ -154,6 +154,14 @@ class DistantSettings(_Strict):
     common_word_zipf: float = Field(2.5, ge=0, le=8, allow_inf_nan=False)
     plural_variants: bool = False
     hyphen_variants: bool = False
+
+    @field_validator("dictionaries", mode="before")
+    @classmethod
+    def _sources(cls, v: Any) -> Any:
+        if isinstance(v, dict):  # each type's sources, with errors naming distant.dictionaries.<type>
+            for t, entry in v.items():
+                parse_sources(entry, f"distant.dictionaries.{t}")
+        return v
 
     @field_validator("dictionaries")
     @classmethod

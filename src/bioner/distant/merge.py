@@ -37,6 +37,14 @@ def resolve(path: str | os.PathLike, base_dir: str | os.PathLike | None) -> Path
     return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
 
 
+def missing_file(where: str, spec: SourceSpec | None, path: Path) -> DistantError:
+    """The one-line error of a named file that is not there (`spec` None: the stop list)."""
+    state = "is a directory" if path.is_dir() else "not found"
+    what = "stop list" if spec is None else "dictionary" if spec.format == "list" else f"{spec.format} source"
+    return DistantError(f"{where}={str(path)!r}: {what} file {state}. Fix: give an existing file, absolute or "
+                        "relative to the data directory")
+
+
 def source_label(spec: SourceSpec) -> str:
     """How the report and the dictionary files name a source: `format:path` as the settings write it, and
     the name fields read where the format has them (one file can be several sources: `hgnc:x.tsv[symbol]`)."""
@@ -104,10 +112,7 @@ def read_type(t: str, specs: Sequence[SourceSpec], filters: NameFilters,
         path = resolve(spec.path, base_dir)
         where = f"distant.dictionaries.{t}" + (f"[{i}]" if len(specs) > 1 else "")
         if not (path.exists() if isinstance(spec, TaxdumpSource) else path.is_file()):
-            state = "is a directory" if path.is_dir() else "not found"
-            what = "dictionary" if spec.format == "list" else f"{spec.format} source"
-            raise DistantError(f"{where}={str(path)!r}: {what} file {state}. Fix: give an existing file, "
-                               "absolute or relative to the data directory")
+            raise missing_file(where, spec, path)
         label = source_label(spec)
         if any(c.label == label for c in tn.counts):  # the same source twice (other options): keep them apart
             label += f"#{i + 1}"

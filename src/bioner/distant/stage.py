@@ -20,6 +20,7 @@ from ..corpus import CorpusError, load_corpus
 from ..labels import DATA_FILES, FIELD_FULL
 from ..settings import DistantSettings
 from .filters import NameFilters
+from .inputs import content_hashes, hash_metrics
 from .labelling import label_corpus
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher
@@ -69,7 +70,9 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
         raise CorpusError(f"{raw}: missing {', '.join(missing)}. Fix: run `bioner fetch` (or `dvc repro fetch`) "
                           "first")
     matcher = None
+    hashes: dict[str, Any] = {}
     if cfg.mode == "relabel":
+        hashes = content_hashes(cfg.dictionaries, cfg.stop, raw)  # what the labels are made from
         matcher = matcher_from_settings(cfg, gold_types, raw)
     existed = out.exists()
     work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
@@ -102,10 +105,11 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
             metrics[f"names_loaded_{t}"] = r["names_loaded"]
             metrics[f"names_dropped_{t}"] = sum(r["names_dropped"].values())
             metrics[f"names_never_matched_{t}"] = r["names_never_matched"]
+    metrics.update(hash_metrics(hashes))
     if report_path is not None:
         report: dict[str, Any] = {"mode": cfg.mode, "files": reports}
         if matcher is not None:
-            report["dictionaries"] = matcher.lexicon.sources_report
+            report["dictionaries"] = matcher.lexicon.sources_report | {"inputs": hashes}
         write_json(report_path, report)
     if metrics_path is not None:
         write_json(metrics_path, metrics)
