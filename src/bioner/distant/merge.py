@@ -178,10 +178,16 @@ def build_dictionaries(dictionaries: Mapping[str, Any], *, filters: NameFilters 
         types[t] = read_type(t, specs, filters, base_dir)
     clashes = resolve_clashes(types, order, clash)
     for t, tn in types.items():
-        if not tn.names:
+        if tn.names:
+            continue
+        if tn.clash_dropped:
             raise DistantError(f"distant.dictionaries.{t}: no {t} name is left after the clash rule "
                                f"(distant.clash={clash}: {tn.clash_dropped} names are also names of another "
                                "type). Fix: check the sources, distant.priority or distant.clash")
+        why = "; ".join(f"{c.label}: " + ", ".join(f"{r} {k}" for r, k in c.dropped.items()) for c in tn.counts)
+        raise DistantError(f"distant.dictionaries.{t}: no {t} name is left after the filters ({why}). Fix: check "
+                           "the sources and the filter settings (distant.min_chars, drop_numeric, "
+                           "common_word_zipf)")
     report: dict[str, Any] = {"filters": {k: getattr(filters, k) for k in filters.__dataclass_fields__},
                               "clashes": clashes, "types": {}}
     for t, tn in types.items():
