@@ -138,3 +138,18 @@ def test_score_names_its_dictionaries_and_refuses_missing(tmp_path: Path, capsys
                         "sources.silver=[Virus]", "--data_dir", tmp_path / "other", "--score", gold)
     assert rc == 2 and out == "" and f"distant.dictionaries.Virus='{tmp_path}/other/v.txt': dictionary file " \
                                     "not found" in err
+
+
+def test_fetch_copies_the_sources_of_a_local_data_dir(tmp_path: Path) -> None:
+    from bioner.sample import write_sample_corpus
+    from bioner.sources import fetch
+
+    src = tmp_path / "src"
+    write_sample_corpus(src, seed=0, sizes={"train": 5, "validation": 2, "test_bc5cdr": 2, "silver": 5,
+                                            "test_pubmed": 2})
+    (src / "resources" / "hgnc").mkdir(parents=True)
+    (src / "resources" / "hgnc" / "hgnc_entries.tsv").write_text("HGNC ID\tApproved symbol\n", encoding="utf-8")
+    fetch(str(src), tmp_path / "raw", repo="x/y", revision="main")
+    assert (tmp_path / "raw" / "resources" / "hgnc" / "hgnc_entries.tsv").read_text(encoding="utf-8") == (
+        "HGNC ID\tApproved symbol\n")
+    assert (tmp_path / "raw" / "dictionaries" / "genes.txt").is_file()
