@@ -58,7 +58,8 @@ def test_relabel_silver(tmp_path: Path, matcher: Matcher) -> None:
     assert json.loads((tmp_path / "report.json").read_text()) == rep
     assert (rep["sentences"], rep["tokens"], rep["sentences_covered"]) == (4, 18, 3)
     gene, virus = rep["types"]["Gene"], rep["types"]["Virus"]
-    assert rep["rules"] == {"max_tokens": 2, "case_sensitive_max_chars": 4, "priority": ["Virus", "Gene"]}
+    assert rep["rules"] == {"max_tokens": 2, "case_sensitive_max_chars": 4, "priority": ["Virus", "Gene"],
+                            "case_sensitive_word_zipf": 0.0}
     assert (virus["names_read"], virus["names_loaded"], virus["names_dropped"]) == (
         3, 2, {"longer than 2 tokens": 1})
     assert virus["dropped_examples"] == {"longer than 2 tokens": ["hepatitis B virus"]}

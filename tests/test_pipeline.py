@@ -20,7 +20,9 @@ import yaml
 from bioner.cli import RESTORE_PARAMS
 from conftest import Repo
 
-STAGES = ("validate", "fetch", "corpus", "distant", "silver", "train", "evaluate", "aggregate")
+STAGES = ("validate", "fetch", "corpus", "distant_inputs", "distant", "silver", "train", "evaluate", "aggregate")
+#: runs on every `dvc exp run` (always_changed): the content hashes of the files the distant settings name
+STAMP = "distant_inputs"
 
 
 def _ran(out: str) -> set[str]:
@@ -40,7 +42,7 @@ def test_experiment_workflow(repo: Repo) -> None:
     assert first["bc5cdr_f1"] > 0 and first["pubmed_f1"] > 0, first
 
     out = repo.run("dvc", "exp", "run", "-S", "strategy=sequential", "-S", "seed=1337")
-    assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", STAMP, "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch", "corpus", "distant", "silver"}, out
     assert (repo.path / "models/phase1/best_model/model.safetensors").is_file()
 
@@ -66,27 +68,39 @@ def test_experiment_workflow(repo: Repo) -> None:
     t0 = time.monotonic()
     out = repo.run("dvc", "exp", "run")
     noop_s = time.monotonic() - t0
-    assert _ran(out) == set() and _skipped(out) == set(STAGES), out
-    assert "up to date" in repo.run("dvc", "status")
+    assert _ran(out) == {STAMP} and _skipped(out) == set(STAGES) - {STAMP}, out
+    assert repo.run("dvc", "status").split() == [f"{STAMP}:", "always", "changed"]
     print(f"no-op dvc exp run: {noop_s:.1f} s")
 
     # -- only the seed changes: fetch, distant and silver are not re-run ------------------------------------
     out = repo.run("dvc", "exp", "run", "-S", "seed=7")
-    assert _ran(out) == {"validate", "train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", STAMP, "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch", "corpus", "distant", "silver"}, out
     assert yaml.safe_load((repo.path / "metrics/config_snapshot.yaml").read_text())["seed"] == 7
 
     # -- relabel from the sample's dictionaries: distant and everything after it re-run, fetch does not ------
     kept = repo.json("metrics/distant.json")
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")
-    assert _ran(out) == {"validate", "distant", "silver", "train", "evaluate", "aggregate"}, out
+    assert _ran(out) == {"validate", STAMP, "distant", "silver", "train", "evaluate", "aggregate"}, out
     assert _skipped(out) == {"fetch", "corpus"}, out
     relabelled = repo.json("metrics/distant.json")
     assert kept["relabelled"] == 0 and relabelled["relabelled"] == 1 and relabelled["names_loaded_Gene"] > 0
     assert relabelled["silver_spans_Gene"] != kept["silver_spans_Gene"]  # no misses, every acronym tagged
     assert repo.json("metrics/metrics.json")["pubmed_f1"] > 0
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")  # reproduces: a no-op
-    assert _ran(out) == set(), out
+    assert _ran(out) == {STAMP}, out
+    # -- a dictionary outside the repo (no DVC dependency) changes, params unchanged: the stamp changes, so
+    # distant and what follows re-run; its hash is in metrics/distant.json ---------------------------------
+    genes = repo.path.parent / "outside_genes.txt"
+    genes.write_bytes((repo.path / "data/raw/dictionaries/genes.txt").read_bytes())
+    gene_set = f"distant.dictionaries.Gene={genes}"
+    out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel", "-S", gene_set)
+    assert "distant" in _ran(out), out
+    before = repo.json("metrics/distant.json")["sha256_Gene"]
+    genes.write_text(genes.read_text(encoding="utf-8") + "ZZZ9\n", encoding="utf-8")
+    out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel", "-S", gene_set)
+    assert {"distant", "silver", "train"} <= _ran(out) and "validate" not in _ran(out), out
+    assert repo.json("metrics/distant.json")["sha256_Gene"] != before
 
     # -- dvc plots diff: training curves of two experiments overlaid, HTML written ------------------------
     a, b = by_strategy["joint_uniform"][0], by_strategy["sequential"][0]

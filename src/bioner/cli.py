@@ -66,12 +66,23 @@ def cmd_silver(args: argparse.Namespace) -> None:
 def cmd_distant(args: argparse.Namespace) -> None:
     """The distant stage (keep | relabel), or with --score: a dictionary labelling scored against gold."""
     s = load_settings(args)
+    if args.hash_inputs:
+        from .distant.inputs import write_stamp
+
+        n = write_stamp(args.hash_inputs, s.distant, args.data_dir)
+        print(f"{args.hash_inputs}: content hashes of {n} file(s) the distant settings name")
+        return
     if args.score:
+        from .distant.inputs import content_hashes
         from .distant.labelling import score_labelling
         from .distant.stage import matcher_from_settings
 
+        hashes = content_hashes(s.distant.dictionaries, s.distant.stop, args.data_dir)  # refuses a missing file
+        for h in hashes.values():  # name what is scored: a wrong --data_dir shows here
+            print(f"dictionary {h['setting']}: {h['path']} (sha256 {h['sha256'][:12]})")
         types = tuple(t.strip() for t in args.types.split(",")) if args.types else None
         res = score_labelling(args.score, matcher_from_settings(s.distant, s.sources.gold, args.data_dir), types)
+        res["dictionaries"] = hashes
         print_scores({**res, "test_set": f"dictionary labelling of {args.score}", "annotated_types": res["types"]})
         if args.output:
             from .atomic import write_json
@@ -109,6 +120,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
     try:
         s = load_settings(args)
         check_backbone(s.backbone)
+        if s.distant.mode == "relabel":
+            from .distant.inputs import check_settings_inputs
+
+            check_settings_inputs(s.distant, s.data.source)
     except UserError as err:
         if not os.environ.get("DVC_STAGE"):
             raise

@@ -141,6 +141,9 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--types", help="with --score: the types the gold file annotates, e.g. Gene or Gene,Virus "
                    "(default: every type of the dictionaries)")
     p.add_argument("--output", help="with --score: also write the scores as JSON (default: print only)")
+    p.add_argument("--hash_inputs", metavar="STAMP.json",
+                   help="only write the content hashes of every file the distant settings name (relabel mode) to "
+                   "this file: the stamp the `distant` stage depends on (default: none)")
 
     p = _sub(sub, "train", "train one configuration: settings from the params file, then --config, then the "
              "flags below and -s; writes <output_dir>/best_model and config_snapshot.yaml")

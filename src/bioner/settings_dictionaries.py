@@ -33,6 +33,9 @@ class _Source(BaseModel):
     path: str = Field(min_length=1)
     #: apply the name filters (distant.min_chars, drop_numeric, common_word_zipf, variants) to this source
     filters: bool = True
+    #: this source's filter settings instead of distant.min_chars / distant.common_word_zipf (None = the param)
+    min_chars: int | None = Field(None, ge=1)
+    common_word_zipf: float | None = Field(None, ge=0, le=8, allow_inf_nan=False)
 
 
 class ListSource(_Source):

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from .labels import DATA_FILES, SEED_TYPES, TEST_SET_NAME, TEST_SET_NAME_RULE, check_silver_types, check_type_names
-from .settings_dictionaries import DictionaryEntry
+from .settings_dictionaries import DictionaryEntry, parse_sources
 
 SILVER_FILE = DATA_FILES["silver"]
 
@@ -154,6 +154,9 @@ class DistantSettings(_Strict):
     stop: str | list[str] = Field(default_factory=list)
     max_tokens: int = Field(6, ge=1)
     case_sensitive_max_chars: int = Field(4, ge=0)
+    #: one-word names with a capital letter whose lowercase form is at least this common in English (wordfreq
+    #: Zipf) match only as written (PIGS never matches "pigs"); 0 = off
+    case_sensitive_word_zipf: float = Field(0.0, ge=0, le=8, allow_inf_nan=False)
     #: types in order of precedence when two claim a span; [] = the order of `dictionaries`
     priority: list[str] = Field(default_factory=list)
     #: also relabel the gold corpus's 9-tag view, on its gold-O tokens only (the seed's BC5CDR view)
@@ -164,9 +167,17 @@ class DistantSettings(_Strict):
     min_chars: int = Field(2, ge=1)
     drop_numeric: bool = True
     #: one-word names at least this frequent in English (wordfreq Zipf scale) are dropped; 0 = off
-    common_word_zipf: float = Field(0.0, ge=0, le=8, allow_inf_nan=False)
+    common_word_zipf: float = Field(2.5, ge=0, le=8, allow_inf_nan=False)
     plural_variants: bool = False
     hyphen_variants: bool = False
+
+    @field_validator("dictionaries", mode="before")
+    @classmethod
+    def _sources(cls, v: Any) -> Any:
+        if isinstance(v, dict):  # each type's sources, with errors naming distant.dictionaries.<type>
+            for t, entry in v.items():
+                parse_sources(entry, f"distant.dictionaries.{t}")
+        return v
 
     @field_validator("dictionaries")
     @classmethod

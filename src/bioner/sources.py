@@ -28,6 +28,8 @@ def offline_hint() -> str:
 LAYOUT = ", ".join(DATA_FILES.values())
 #: Optional folder of a local source copied along with the five files: the `distant` stage's dictionaries.
 DICTIONARY_DIR = "dictionaries"
+#: Optional folders of a local source copied along: hand-kept dictionaries and official dictionary sources.
+DISTANT_DIRS = (DICTIONARY_DIR, "resources")
 
 
 class FetchError(UserError, RuntimeError):
@@ -130,8 +132,9 @@ def _from_local(source: str, tree: Path, extra: tuple[str, ...] = ()) -> Path:
                          "evaluate.test_sets); fix the setting or the directory")
     for rel in (*DATA_FILES.values(), *extra):
         _copy(root / rel, tree / rel)
-    if (root / DICTIONARY_DIR).is_dir():  # optional: the `distant` stage's dictionaries (docs/distant.md)
-        shutil.copytree(root / DICTIONARY_DIR, tree / DICTIONARY_DIR)
+    for extra in DISTANT_DIRS:  # optional: the `distant` stage's dictionaries and sources (docs/distant.md)
+        if (root / extra).is_dir():
+            shutil.copytree(root / extra, tree / extra)
     return root
 
 

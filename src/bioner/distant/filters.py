@@ -37,13 +37,23 @@ def is_numeric(tokens: tuple[str, ...]) -> bool:
     return len(tokens) == 1 and (word.isupper() or word.islower()) and bool(_ROMAN.fullmatch(word.upper()))
 
 
+def is_common_word(tokens: tuple[str, ...], zipf: float, *, capitalised_only: bool = False) -> bool:
+    """A one-word, letters-only name whose (case-folded) English Zipf frequency is at least `zipf`; with
+    `capitalised_only`, only names with a capital letter count (a lowercase name is the word itself)."""
+    if len(tokens) != 1 or not tokens[0].isalpha() or (capitalised_only and tokens[0].islower()):
+        return False
+    from wordfreq import zipf_frequency  # imported on first use: loading its tables takes ~0.3 s
+
+    return zipf_frequency(tokens[0], "en") >= zipf
+
+
 @dataclass(frozen=True)
 class NameFilters:
     """The rules (docs/distant.md); a source with `filters: false` (a hand list by default) skips them."""
 
     min_chars: int = 2  # characters, spaces not counted
     drop_numeric: bool = True
-    common_word_zipf: float = 0.0  # one-word names at least this frequent in English are dropped; 0 = off
+    common_word_zipf: float = 2.5  # one-word names at least this frequent in English are dropped; 0 = off
     plural_variants: bool = False
     hyphen_variants: bool = False
 
@@ -55,18 +65,17 @@ class NameFilters:
             return f"shorter than {self.min_chars} characters"
         if self.drop_numeric and is_numeric(tokens):
             return NUMERIC
-        if self.common_word_zipf > 0 and len(tokens) == 1 and tokens[0].isalpha():
-            from wordfreq import zipf_frequency  # imported on first use: loading its tables takes ~0.3 s
-
-            if zipf_frequency(tokens[0], "en") >= self.common_word_zipf:
-                return f"common English word (wordfreq Zipf >= {self.common_word_zipf:g})"
+        if self.common_word_zipf > 0 and is_common_word(tokens, self.common_word_zipf):
+            return f"common English word (wordfreq Zipf >= {self.common_word_zipf:g})"
         return None
 
     def variants(self, text: str, tokens: tuple[str, ...]) -> Iterator[tuple[str, str]]:
         """(variant text, kind) for the variants asked for: a plural of the last word, hyphens as spaces/none."""
-        if self.plural_variants and tokens and len(tokens[-1]) >= 4 and tokens[-1].isalpha() \
-                and tokens[-1].islower():
-            yield text[: len(text) - len(tokens[-1])] + plural(tokens[-1]), "plural"
+        last = tokens[-1] if tokens else ""
+        if self.plural_variants and len(last) >= 4 and last.isalpha() and last.islower():
+            yield text[: len(text) - len(last)] + plural(last), "plural"
+        elif self.plural_variants and len(last) >= 2 and last.isalpha() and last[-1].isupper():
+            yield text + "s", "plural"  # an acronym: CoV -> CoVs, PEDV -> PEDVs
         if self.hyphen_variants and "-" in tokens:
             spaced = " ".join(tok for tok in tokenize_name(text) if tok != "-")
             yield spaced, "hyphen"

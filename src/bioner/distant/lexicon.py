@@ -18,7 +18,7 @@ from typing import Any, Literal, NamedTuple
 from ..labels import TYPE_NAME_RULE, valid_type_name
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
-from .filters import NameFilters
+from .filters import NameFilters, is_common_word
 from .merge import build_dictionaries, resolve
 
 
@@ -34,6 +34,9 @@ class MatchRules:
     max_tokens: int = 6  # longest name, in corpus tokens; longer names are dropped
     case_sensitive_max_chars: int = 4  # names of at most this many characters match case-sensitively
     priority: tuple[str, ...] = ()  # types, first wins a span two types claim; () = dictionary order
+    #: a one-word name with a capital letter whose lowercase form is at least this frequent in English (wordfreq
+    #: Zipf) matches only as written, whatever its length (`PIGS` never matches "pigs"); 0 = off
+    case_sensitive_word_zipf: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -44,7 +47,10 @@ class MatchRules:
 
     def case_sensitive(self, name: DictName) -> bool:
         """Characters are counted without spaces, so "IL-2" and "IL - 2" (the same tokens) match alike."""
-        return sum(map(len, name.tokens)) <= self.case_sensitive_max_chars
+        if sum(map(len, name.tokens)) <= self.case_sensitive_max_chars:
+            return True
+        return self.case_sensitive_word_zipf > 0 and is_common_word(name.tokens, self.case_sensitive_word_zipf,
+                                                                   capitalised_only=True)
 
 
 class Entry(NamedTuple):

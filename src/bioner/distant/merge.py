@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,9 +37,19 @@ def resolve(path: str | os.PathLike, base_dir: str | os.PathLike | None) -> Path
     return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
 
 
+def missing_file(where: str, spec: SourceSpec | None, path: Path) -> DistantError:
+    """The one-line error of a named file that is not there (`spec` None: the stop list)."""
+    state = "is a directory" if path.is_dir() else "not found"
+    what = "stop list" if spec is None else "dictionary" if spec.format == "list" else f"{spec.format} source"
+    return DistantError(f"{where}={str(path)!r}: {what} file {state}. Fix: give an existing file, absolute or "
+                        "relative to the data directory")
+
+
 def source_label(spec: SourceSpec) -> str:
-    """How the report and the dictionary files name a source: `format:path` as the settings write it."""
-    return f"{spec.format}:{spec.path}"
+    """How the report and the dictionary files name a source: `format:path` as the settings write it, and
+    the name fields read where the format has them (one file can be several sources: `hgnc:x.tsv[symbol]`)."""
+    fields = getattr(spec, "fields", None)
+    return f"{spec.format}:{spec.path}" + (f"[{','.join(fields)}]" if fields else "")
 
 
 @dataclass
@@ -95,15 +105,18 @@ def read_type(t: str, specs: Sequence[SourceSpec], filters: NameFilters,
               base_dir: str | os.PathLike | None) -> TypeNames:
     """Read, filter and merge one type's sources (each file must exist: a one-line error otherwise)."""
     tn = TypeNames(t)
+    base_filters = filters
     for i, spec in enumerate(specs):
+        own = {k: getattr(spec, k) for k in ("min_chars", "common_word_zipf") if getattr(spec, k) is not None}
+        filters = replace(base_filters, **own) if own else base_filters
         path = resolve(spec.path, base_dir)
         where = f"distant.dictionaries.{t}" + (f"[{i}]" if len(specs) > 1 else "")
         if not (path.exists() if isinstance(spec, TaxdumpSource) else path.is_file()):
-            state = "is a directory" if path.is_dir() else "not found"
-            what = "dictionary" if spec.format == "list" else f"{spec.format} source"
-            raise DistantError(f"{where}={str(path)!r}: {what} file {state}. Fix: give an existing file, "
-                               "absolute or relative to the data directory")
-        sc = SourceCount(source_label(spec), str(path))
+            raise missing_file(where, spec, path)
+        label = source_label(spec)
+        if any(c.label == label for c in tn.counts):  # the same source twice (other options): keep them apart
+            label += f"#{i + 1}"
+        sc = SourceCount(label, str(path))
         tn.counts.append(sc)
         for text, cid, line in read_source(spec, path, where):
             sc.read += 1
@@ -165,10 +178,16 @@ def build_dictionaries(dictionaries: Mapping[str, Any], *, filters: NameFilters 
         types[t] = read_type(t, specs, filters, base_dir)
     clashes = resolve_clashes(types, order, clash)
     for t, tn in types.items():
-        if not tn.names:
+        if tn.names:
+            continue
+        if tn.clash_dropped:
             raise DistantError(f"distant.dictionaries.{t}: no {t} name is left after the clash rule "
                                f"(distant.clash={clash}: {tn.clash_dropped} names are also names of another "
                                "type). Fix: check the sources, distant.priority or distant.clash")
+        why = "; ".join(f"{c.label}: " + ", ".join(f"{r} {k}" for r, k in c.dropped.items()) for c in tn.counts)
+        raise DistantError(f"distant.dictionaries.{t}: no {t} name is left after the filters ({why}). Fix: check "
+                           "the sources and the filter settings (distant.min_chars, drop_numeric, "
+                           "common_word_zipf)")
     report: dict[str, Any] = {"filters": {k: getattr(filters, k) for k in filters.__dataclass_fields__},
                               "clashes": clashes, "types": {}}
     for t, tn in types.items():

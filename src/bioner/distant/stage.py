@@ -21,6 +21,7 @@ from ..corpus import CorpusError, load_corpus
 from ..labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
 from ..settings import DistantSettings
 from .filters import NameFilters
+from .inputs import content_hashes, hash_metrics
 from .labelling import label_corpus, score_labelling
 from .lexicon import MatchRules, load_lexicon, resolve
 from .matcher import Matcher
@@ -53,7 +54,7 @@ def filters_from_settings(cfg: DistantSettings) -> NameFilters:
 
 def matcher_from_settings(cfg: DistantSettings, gold_types: tuple[str, ...], data_dir: str | os.PathLike) -> Matcher:
     """Build and check the dictionaries and stop list of `cfg` (paths relative to `data_dir`) -> Matcher."""
-    rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority))
+    rules = MatchRules(cfg.max_tokens, cfg.case_sensitive_max_chars, tuple(cfg.priority), cfg.case_sensitive_word_zipf)
     return Matcher(load_lexicon(cfg.dictionaries, rules, cfg.stop or None, gold_types, base_dir=data_dir,
                                 filters=filters_from_settings(cfg), clash=cfg.clash))
 
@@ -101,7 +102,9 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
         raise CorpusError(f"{raw}: missing {', '.join(missing)}. Fix: run `bioner fetch` (or `dvc repro fetch`) "
                           "first")
     matcher = None
+    hashes: dict[str, Any] = {}
     if cfg.mode == "relabel":
+        hashes = content_hashes(cfg.dictionaries, cfg.stop, raw)  # what the labels are made from
         matcher = matcher_from_settings(cfg, gold_types, raw)
     existed = out.exists()
     work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
@@ -148,10 +151,11 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
             metrics[f"silver_from_{Path(f).stem}"] = n["kept"]
     if matcher is not None:
         metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
+    metrics.update(hash_metrics(hashes))
     if report_path is not None:
         report: dict[str, Any] = {"mode": cfg.mode, "files": reports}
         if matcher is not None:
-            report["dictionaries"] = matcher.lexicon.sources_report
+            report["dictionaries"] = matcher.lexicon.sources_report | {"inputs": hashes}
         if union is not None:
             report["silver_union"] = union
         write_json(report_path, report)

@@ -25,7 +25,7 @@ LAYOUTS = {
 _FIELD_COLUMN = {"symbol": 1, "name": 2, "alias": 4, "previous": 5}
 
 
-def _layout(header: list[str], path: Path) -> tuple[list[int], str]:
+def layout(header: list[str], path: Path) -> tuple[list[int], str]:
     for cols, sep in LAYOUTS.values():
         if all(c in header for c in cols):
             return [header.index(c) for c in cols], sep
@@ -52,7 +52,7 @@ def _rows(fh: IO[str], path: Path, statuses: Sequence[str], locus_types: Sequenc
         raise DistantError(f"{path}:1: empty file; expected an HGNC table with a header row") from None
     except UnicodeDecodeError:
         raise DistantError(f"{path}:1: not UTF-8 text; expected an HGNC table") from None
-    cols, sep = _layout(header, path)
+    cols, sep = layout(header, path)
     want_status, want_locus = set(statuses), set(locus_types)
     wanted = [_FIELD_COLUMN[f] for f in fields]
     lineno = 1

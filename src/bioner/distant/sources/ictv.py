@@ -39,7 +39,13 @@ def _split(value: object) -> list[str]:
     return [v.strip() for v in str(value).split(";") if v.strip()]
 
 
-def _open(path: Path, sheet: str | None):  # noqa: ANN202 - an openpyxl worksheet and its workbook
+def needed_columns(fields: Sequence[str], ranks: Sequence[str]) -> list[str]:
+    """The header columns a source with these name fields and ranks reads (name fields first)."""
+    return ([NAME_COLUMN] * ("name" in fields) + [ABBREVIATION_COLUMN] * ("abbreviation" in fields)
+            + [r.capitalize() for r in ranks])
+
+
+def open_sheet(path: Path, sheet: str | None):  # noqa: ANN202 - an openpyxl worksheet and its workbook
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -70,13 +76,12 @@ def read(path: Path, *, fields: Sequence[str], ranks: Sequence[str],
 
 def _rows(path: Path, fields: Sequence[str], ranks: Sequence[str],
           sheet: str | None) -> Iterator[tuple[str, str | None, int]]:
-    wb, ws, sheet = _open(path, sheet)
+    wb, ws, sheet = open_sheet(path, sheet)
     try:
         rows = ws.iter_rows(values_only=True)
         header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
         col = {h: i for i, h in enumerate(header) if h}
-        need = [NAME_COLUMN] * ("name" in fields) + [ABBREVIATION_COLUMN] * ("abbreviation" in fields)
-        need += [r.capitalize() for r in ranks]
+        need = needed_columns(fields, ranks)
         missing = [c for c in need if c not in col]
         if missing:
             raise DistantError(f"{path}: sheet {sheet!r} row 1 lacks the column(s) {', '.join(missing)}; "

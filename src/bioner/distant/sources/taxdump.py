@@ -25,7 +25,7 @@ def _fields(line: str) -> list[str]:
 
 
 @contextmanager
-def _member(path: Path, name: str) -> Iterator[IO[str]]:
+def member(path: Path, name: str) -> Iterator[IO[str]]:
     """A text stream of `name` inside the dump at `path` (a folder, or a tar archive of any compression)."""
     if path.is_dir():
         f = path / name
@@ -48,7 +48,7 @@ def _member(path: Path, name: str) -> Iterator[IO[str]]:
                            "or a folder with names.dmp and nodes.dmp") from None
 
 
-def _lines(fh: IO[str], where: str, min_fields: int) -> Iterator[tuple[int, list[str]]]:
+def dmp_lines(fh: IO[str], where: str, min_fields: int) -> Iterator[tuple[int, list[str]]]:
     lineno = 0
     try:
         for lineno, line in enumerate(fh, start=1):
@@ -87,8 +87,8 @@ def read(path: Path, *, root: int, name_classes: Sequence[str],
     """(name, taxid, names.dmp line) of each name under `root` with a wanted class and rank, in file order."""
     parent: dict[str, str] = {}
     rank: dict[str, str] = {}
-    with _member(path, NODES) as fh:
-        for _, f in _lines(fh, f"{path}:{NODES}", 3):
+    with member(path, NODES) as fh:
+        for _, f in dmp_lines(fh, f"{path}:{NODES}", 3):
             parent[f[0]] = f[1]
             rank[f[0]] = f[2]
     r = str(root)
@@ -101,7 +101,7 @@ def read(path: Path, *, root: int, name_classes: Sequence[str],
         keep = {t for t in keep if rank[t] in want_rank}
     del parent, rank
     classes = set(name_classes)
-    with _member(path, NAMES) as fh:
-        for lineno, f in _lines(fh, f"{path}:{NAMES}", 4):
+    with member(path, NAMES) as fh:
+        for lineno, f in dmp_lines(fh, f"{path}:{NAMES}", 4):
             if f[0] in keep and f[3] in classes:
                 yield f[1].strip(), f[0], lineno
