@@ -40,7 +40,7 @@ study: setup
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1; done
 	$(BIN)/bioner grid --study ratios --ratios 1,2,4 --backbone tiny --prefix real- \
 		-S data.source=$(DATA) -S train.cpu_threads=1
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The pretrained-encoder study of docs/results.md (MiniLM, lr 5e-5, 3 epochs, silver 1:1, one torch thread per
@@ -56,7 +56,7 @@ study-minilm: setup
 		$(BIN)/dvc exp run --queue -n mini-$$st-r$(MINILM_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
 			-S silver.ratio=$(MINILM_RATIO) -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05; \
 	done; done
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The distant-supervision rule row of docs/results.md: the silver relabelled from DATA's dictionaries, with and
@@ -69,7 +69,7 @@ study-distant: setup
 		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-r1-s$$s -S strategy=joint_partial -S backbone=tiny -S silver.ratio=1 \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel \
 			-S 'distant.stop=[ER,RT,CT,PD]'; done
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The benchmarks of docs/benchmarks.md (each waits for a quiet machine; ~25 min on 2 cores). JSON in scratch/bench/.

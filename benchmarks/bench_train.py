@@ -46,11 +46,12 @@ from transformers import (  # noqa: E402
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.trainer_pt_utils import get_length_grouped_indices  # noqa: E402
 
-from bioner import modeling, training  # noqa: E402
-from bioner.align import encode  # noqa: E402
-from bioner.corpus import load_corpus  # noqa: E402
-from bioner.labels import DATA_FILES  # noqa: E402
-from bioner.settings import from_dict  # noqa: E402
+from bioner import training
+from bioner.training import modeling  # noqa: E402
+from bioner.training.align import encode  # noqa: E402
+from bioner.data.corpus import load_corpus  # noqa: E402
+from bioner.settings.labels import DATA_FILES  # noqa: E402
+from bioner.settings.settings import from_dict  # noqa: E402
 
 #: backbone row -> (optimizer steps measured, also run the pad-512 context row?)
 DEFAULT_STEPS = {"tiny": 150, "minilm": 40, "bert-base-random": 8}

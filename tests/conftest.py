@@ -98,7 +98,7 @@ def _no_user_files() -> object:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic sample corpus (default sizes) in the Hub layout."""
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
 
     d = tmp_path_factory.mktemp("sample") / "raw"
     write_sample_corpus(d, seed=0)
@@ -108,7 +108,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small sample corpus for fast strategy smoke tests."""
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
 
     d = tmp_path_factory.mktemp("small_sample") / "raw"
     write_sample_corpus(d, seed=0, sizes={"train": 120, "validation": 40, "test_bc5cdr": 40, "silver": 240,
@@ -119,10 +119,10 @@ def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> Path:
     """A tiny random-init BERT + WordPiece vocab trained on the small sample."""
-    from bioner.corpus import load_corpus
-    from bioner.labels import DATA_FILES, FIELD_FULL
-    from bioner.modeling import build_tiny
-    from bioner.settings import TinySettings
+    from bioner.data.corpus import load_corpus
+    from bioner.settings.labels import DATA_FILES, FIELD_FULL
+    from bioner.settings.settings import TinySettings
+    from bioner.training.modeling import build_tiny
 
     texts = []
     for key in ("train", "silver"):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.cli import main
+from bioner.cli.pipeline import main
+from bioner.settings import settings as S
 
 TINY_FLAGS = ["-s", "tiny.hidden_size=32", "-s", "tiny.intermediate_size=64", "-s", "tiny.num_layers=1",
               "-s", "tiny.vocab_size=1000", "-s", "train.max_length=64"]
@@ -212,8 +212,8 @@ def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> 
 def test_every_flag_says_what_it_does_and_its_default() -> None:
     import argparse
 
-    from bioner.cli_args import build_parser
-    from bioner.grid import CONFIGS
+    from bioner.cli.args import build_parser
+    from bioner.study.grid import CONFIGS
 
     sub = next(a for a in build_parser(list(CONFIGS))._actions if isinstance(a, argparse._SubParsersAction))
     for name, parser in sub.choices.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.corpus import CorpusError
+from bioner.data.corpus import CorpusError
 from bioner.distant.errors import DistantError
 from bioner.distant.labelling import relabel
 from bioner.distant.lexicon import MatchRules

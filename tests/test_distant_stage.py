@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.cli import main
-from bioner.corpus import load_corpus
+from bioner.cli.pipeline import main
+from bioner.data.corpus import load_corpus
+from bioner.data.sample import DICTIONARIES, write_sample_corpus
 from bioner.distant.stage import run_stage
-from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
-from bioner.sample import DICTIONARIES, write_sample_corpus
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
 
 SIZES = {"train": 30, "validation": 10, "test_bc5cdr": 10, "silver": 60, "test_pubmed": 10}
 
@@ -159,7 +159,7 @@ def test_settings_dictionaries_are_one_key() -> None:
 
 
 def test_fetch_from_a_local_dir_brings_its_dictionaries(raw: Path, tmp_path: Path) -> None:
-    from bioner.sources import fetch
+    from bioner.data.sources import fetch
 
     fetch(str(raw), tmp_path / "raw", repo="x/y", revision="main")
     for rel in DICTIONARIES:

@@ -1,4 +1,4 @@
-"""Entity-level scores (bioner.metrics): predict's spans scored conlleval-style, per-entity + micro, support,
+"""Entity-level scores (bioner.data.metrics): predict's spans scored conlleval-style, per-entity + micro, support,
 type restriction."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import conlleval
 import pytest
 
-from bioner.metrics import entity_scores, flat
+from bioner.data.metrics import entity_scores, flat
 
 GOLD = [["B-Chemical", "I-Chemical", "O", "B-Disease"], ["B-Gene", "O", "B-Chemical"]]
 PRED = [["B-Chemical", "I-Chemical", "O", "O"], ["B-Gene", "O", "B-Disease"]]

@@ -1,4 +1,4 @@
-"""Model factory (bioner.modeling): tiny builds, tokenizer sanity, safe loading, backbone aliases."""
+"""Model factory (bioner.training.modeling): tiny builds, tokenizer sanity, safe loading, backbone aliases."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForTokenClassification, PreTrainedTokenizerFast
 
-from bioner import modeling
-from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
-from bioner.modeling import BackboneError
-from bioner.settings import BACKBONE_ALIASES, TinySettings
+from bioner.data.corpus import load_corpus
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
+from bioner.settings.settings import BACKBONE_ALIASES, TinySettings
+from bioner.training import modeling
+from bioner.training.modeling import BackboneError
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 L5 = SEED_TYPES.scheme("gold").label2id

@@ -1,7 +1,7 @@
 """Reliability matrix (issue 8): bad data, bad params, unreachable Hub, interrupted training, untrusted
 checkpoints, atomic outputs.
 
-Every case drives the real command line: `bioner.cli.main([...])` in-process (stdout/stderr via capsys), or
+Every case drives the real command line: `bioner.cli.pipeline.main([...])` in-process (stdout/stderr via capsys), or
 `python -m bioner.cli` in a subprocess where an environment variable must be set before import (HF_ENDPOINT)
 or a signal is needed (kill -9). Each asserts the exact outcome: exit code, the one-line message and what it
 names, and the files left behind (none new on failure, no temp files, old outputs intact).
@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.cli import main
-from bioner.labels import DATA_FILES
+from bioner.cli.pipeline import main
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bioner"
 TINY_SETS = ["-s", "tiny.vocab_size=500", "-s", "tiny.hidden_size=32", "-s", "tiny.num_layers=1",
@@ -307,7 +307,7 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
 @pytest.mark.parametrize("case", list(PARAM_CASES))
 def test_bad_params_fail_before_training(case: str, sandbox: Path, small_sample_dir: Path,
                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import bioner.modeling
+    import bioner.training.modeling
     import bioner.training.run
 
     extra, drop, phrases = PARAM_CASES[case]
@@ -319,7 +319,7 @@ def test_bad_params_fail_before_training(case: str, sandbox: Path, small_sample_
         raise AssertionError("training started despite invalid settings")
 
     for name in ("build_tiny", "load_tokenizer", "load_for_training"):
-        monkeypatch.setattr(bioner.modeling, name, started)
+        monkeypatch.setattr(bioner.training.modeling, name, started)
     if case != "ratio_larger_than_silver":  # the only check that needs the corpus sizes
         monkeypatch.setattr(bioner.training.run, "load_training_corpora", started)
     before = files_under(sandbox)
@@ -507,7 +507,7 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
     (phase1 / "checkpoint-16").mkdir()
     (phase1 / "checkpoint-16" / "model.safetensors").write_bytes(b"\0" * 100)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    from bioner.atomic import HOST
+    from bioner.io.atomic import HOST
 
     stale = out / f".best_model.tmp-{HOST}-{int(gone.stdout)}-0a1b2c3d"  # its owner has exited
     stale.mkdir(parents=True)
@@ -646,7 +646,7 @@ def test_source_never_enables_remote_code_or_pickle_by_default() -> None:
     """Static check over src/bioner: every from_pretrained passes trust_remote_code=False (a literal), model
     loads pass use_safetensors, torch.load is weights_only=True, and nothing sets trust_remote_code=True."""
     n_from_pretrained = 0
-    for path in sorted(SRC.glob("*.py")):
+    for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for call in _calls(tree):
             func = call.func
@@ -820,9 +820,9 @@ def test_failed_write_keeps_old_output_and_leaves_no_temp(command: str, target: 
 
 def test_every_write_in_src_goes_through_atomic() -> None:
     """Static check over src/bioner (except atomic.py): no open() for writing, Path.write_text/write_bytes,
-    torch.save or savefig to a path; outputs go through bioner.atomic (temp file + rename)."""
+    torch.save or savefig to a path; outputs go through bioner.io.atomic (temp file + rename)."""
     offenders = []
-    for path in sorted(SRC.glob("*.py")):
+    for path in sorted(SRC.rglob("*.py")):
         if path.name == "atomic.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -918,7 +918,7 @@ def test_stale_temp_of_a_killed_predict_is_removed_by_the_next_run(sandbox: Path
     assert not output.exists()
     live_owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        from bioner.atomic import HOST
+        from bioner.io.atomic import HOST
 
         busy = output.with_name(f".predictions.jsonl.tmp-{HOST}-{live_owner.pid}-0a1b2c3d")
         busy.write_text("another process is writing this")
@@ -1029,8 +1029,8 @@ def test_numeric_flags_are_validated(command: str, flag: str, value: str, allowe
 
 def test_window_too_small_for_the_model_is_a_message(trained: dict) -> None:
     """A window length the CLI allows but a model with more special tokens cannot use: one line, no traceback."""
-    from bioner.inference import WindowError, tag_words
-    from bioner.modeling import load_checkpoint
+    from bioner.tagging.inference import WindowError, tag_words
+    from bioner.training.modeling import load_checkpoint
 
     tok, model = load_checkpoint(trained["model"])
     with pytest.raises(WindowError) as exc:
@@ -1116,7 +1116,7 @@ def test_bad_output_path_fails_first_in_one_line(command: str, where: str, sandb
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """An output path under a regular file (`/etc/hostname/x`) or a file output that is a directory: one line
     naming the output and why, exit 2, before the model is loaded or any data read."""
-    import bioner.modeling
+    import bioner.training.modeling
 
     blocker = sandbox / "blocker"
     blocker.write_text("a file")
@@ -1124,7 +1124,7 @@ def test_bad_output_path_fails_first_in_one_line(command: str, where: str, sandb
     def loaded(*_a: object, **_k: object) -> None:
         raise AssertionError("the model was loaded although the output cannot be written")
 
-    monkeypatch.setattr(bioner.modeling, "load_checkpoint", loaded)
+    monkeypatch.setattr(bioner.training.modeling, "load_checkpoint", loaded)
     file_output = command in ("predict", "evaluate")
     if where == "under_a_file":
         dest = blocker / "sub" / ("out.jsonl" if file_output else "dir")
@@ -1189,7 +1189,7 @@ def test_whitespace_tokens_in_data_are_dropped_with_a_count(tmp_path: Path,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     """Training/test data: whitespace-only tokens are dropped with their tags and counted; a B- tag on one
     leaves its I- continuation to the IOB2 repair (counted too); a sentence of blanks only is skipped."""
-    from bioner.corpus import load_corpus
+    from bioner.data.corpus import load_corpus
 
     path = tmp_path / "d.jsonl"
     recs = [{"tokens": ["IL-6", "\t", "levels"], "decoded_tags": ["O", "B-Chemical", "O"]},
@@ -1232,9 +1232,9 @@ def test_tests_never_touch_the_users_files() -> None:
     session's own HF_HOME and no DVC repo (conftest isolates both; its audit hook records any access to the
     user's files)."""
     import conftest
-    from bioner import modeling
-    from bioner.modeling import BackboneError
+    from bioner.training import modeling
     from bioner.training.callbacks import open_live
+    from bioner.training.modeling import BackboneError
 
     start = len(conftest.TOUCHED)
     with pytest.raises(BackboneError):
@@ -1278,7 +1278,7 @@ def test_concurrent_trainings_into_one_output_dir(sandbox: Path, trained: dict,
     """Two trainings into one --output_dir: the second is refused at once, naming the first (which finishes
     with a complete model); another process's temp model dir is never taken for stale."""
     import bioner.training.run
-    from bioner.atomic import HOST
+    from bioner.io.atomic import HOST
 
     out = sandbox / "models"
     gate = sandbox / "gate"

@@ -1,4 +1,4 @@
-"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.grid), values derived
+"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.study.grid), values derived
 from the strategy table, the one entry `load()` with its overrides."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.grid import CONFIGS, config_name, config_overrides
-from bioner.labels import SEED_TYPES
-from bioner.strategies import STRATEGIES
+from bioner.settings import settings as S
+from bioner.settings.labels import SEED_TYPES
+from bioner.settings.strategies import STRATEGIES
+from bioner.study.grid import CONFIGS, config_name, config_overrides
 
 
 def _err(params: dict) -> str:

@@ -1,4 +1,4 @@
-"""Silver subsets (bioner.silver): nested, deterministic, independent of the training seed, clear errors."""
+"""Silver subsets (bioner.data.silver): nested, deterministic, independent of the training seed, clear errors."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
-from bioner.sample import write_sample_corpus
-from bioner.silver import load_silver, subset_indices, subset_size, write_subsets
+from bioner.data.corpus import load_corpus
+from bioner.data.sample import write_sample_corpus
+from bioner.data.silver import load_silver, subset_indices, subset_size, write_subsets
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
 from bioner.training import load_training_corpora
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id

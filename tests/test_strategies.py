@@ -1,4 +1,4 @@
-"""The strategy table (bioner.strategies): each record's meaning, and that no module branches on a name."""
+"""The strategy table (bioner.settings.strategies): each record's meaning, and that no module branches on a name."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.strategies import STRATEGIES, get
+from bioner.settings import settings as S
+from bioner.settings.strategies import STRATEGIES, get
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bioner"
 

@@ -13,16 +13,16 @@ import yaml
 from safetensors.torch import load_file
 from transformers import TrainingArguments
 
-from bioner import settings as S
 from bioner import training
-from bioner.align import IGNORE
-from bioner.corpus import load_corpus
-from bioner.evaluation import evaluate
-from bioner.inference import tag_words
-from bioner.labels import CONFIG_TYPES_KEY, DATA_FILES, SEED_TYPES, TEST_SETS
-from bioner.metrics import entity_scores
-from bioner.modeling import load_checkpoint, load_for_training, load_tokenizer
+from bioner.data.corpus import load_corpus
+from bioner.data.metrics import entity_scores
+from bioner.settings import settings as S
+from bioner.settings.labels import CONFIG_TYPES_KEY, DATA_FILES, SEED_TYPES, TEST_SETS
+from bioner.tagging.evaluation import evaluate
+from bioner.tagging.inference import tag_words
 from bioner.training import GOLD, SILVER, Collator, WeightedTokenTrainer, label_masks, token_losses
+from bioner.training.align import IGNORE
+from bioner.training.modeling import load_checkpoint, load_for_training, load_tokenizer
 
 SCHEME9 = SEED_TYPES.scheme("gold+silver")  # the seed's 9-label gold+silver space
 L9 = SCHEME9.label2id

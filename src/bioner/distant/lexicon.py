@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ..labels import TYPE_NAME_RULE, valid_type_name
+from ..settings.labels import TYPE_NAME_RULE, valid_type_name
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
 

@@ -15,10 +15,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..atomic import filling, replace_dir, temp_dir, write_json
-from ..corpus import CorpusError, load_corpus
-from ..labels import DATA_FILES, FIELD_FULL
-from ..settings import DistantSettings
+from ..data.corpus import CorpusError, load_corpus
+from ..io.atomic import filling, replace_dir, temp_dir, write_json
+from ..settings.labels import DATA_FILES, FIELD_FULL
+from ..settings.settings import DistantSettings
 from .labelling import label_corpus
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher

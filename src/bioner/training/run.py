@@ -24,11 +24,10 @@ from transformers import PreTrainedTokenizerFast, Trainer, TrainerState, set_see
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import load_sharded_checkpoint
 
-from .. import modeling
-from ..atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
-from ..lock import exclusive
-from ..settings import Settings
-from . import runtime
+from ..io.atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..io.lock import exclusive
+from ..settings.settings import Settings
+from . import modeling, runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
 from .loss import label_masks
