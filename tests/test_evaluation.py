@@ -11,7 +11,7 @@ import pytest
 
 from bioner.data.corpus import CorpusError, load_corpus
 from bioner.settings.labels import CONFIG_TYPES_KEY, DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES
-from bioner.tagging import evaluation
+from bioner.tagging import evaluation, scoring
 from bioner.tagging.inference import WordPrediction
 from bioner.training.modeling import load_for_training, load_tokenizer
 
@@ -65,7 +65,7 @@ def _fake_tagger(monkeypatch: pytest.MonkeyPatch, predictions: list[list[str]]) 
             assert len(words) == len(labels)
             yield WordPrediction(labels, [1.0] * len(labels))
 
-    monkeypatch.setattr(evaluation, "tag_words", fake_tag_words)
+    monkeypatch.setattr(scoring, "tag_words", fake_tag_words)
 
 
 def _write_test(data_dir: Path, rel: str, records: list[dict]) -> None:

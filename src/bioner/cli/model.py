@@ -46,7 +46,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     # a bad output path fails now, not after loading and tagging
     for out in filter(None, [*outputs, args.conll] if test_sets else [args.output, args.conll]):
         check_writable(out)
-    from ..tagging.evaluation import evaluate, evaluate_file
+    from ..tagging.evaluation import evaluate
+    from ..tagging.scoring import evaluate_file
     from ..tagging.tagger import Tagger
 
     def load() -> Tagger:
@@ -58,7 +59,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
             raise UserError("--output_dir is for --test_set; with --test_file use --output FILE")
         from ..data.corpus import load_corpus
         from ..settings.labels import FIELD_FULL
-        from ..tagging.evaluation import check_types
+        from ..tagging.scoring import check_types
 
         field = args.field or FIELD_FULL
         types = _types_flag(args.types)

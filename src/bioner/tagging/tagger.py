@@ -27,8 +27,6 @@ from ..data.corpus import repair_iob2
 from ..data.textsplit import TOKENIZERS, tokenize_with_offsets
 from ..training.modeling import BackboneError, load_checkpoint
 from .inference import DEFAULT_CHUNK_SIZE, WordPrediction, tag_words
-
-# the loading half, re-exported: `bioner.tagging.tagger` stays the one import for the tagger and its errors
 from .load import (  # noqa: F401
     HUB_PATTERNS,
     QUANTIZE_MODES,
@@ -44,6 +42,9 @@ from .load import (  # noqa: F401
     download,
     quantize_int8,
 )
+
+# the loading half, re-exported: `bioner.tagging.tagger` stays the one import for the tagger and its errors
+from .scoring import evaluate_file
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -224,8 +225,6 @@ class Tagger:
         are set to O before scoring; predicted labels are IOB2-repaired as predict does. EvaluateError if the
         model predicts none of `types`. Writes the result to `output` and the word-level `token gold pred`
         lines CoNLL's conlleval reads to `conll` (both optional, written atomically)."""
-        from .evaluation import evaluate_file
-
         if isinstance(types, str):  # "Gene,Disease" as on the command line
             types = [t.strip() for t in types.split(",")]
         return evaluate_file(self, gold_jsonl, types=tuple(types) if types is not None else None, field=field,
