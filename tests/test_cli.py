@@ -213,7 +213,7 @@ def test_every_flag_says_what_it_does_and_its_default() -> None:
     import argparse
 
     from bioner.cli.args import build_parser
-    from bioner.study.grid import CONFIGS
+    from bioner.settings.configs import CONFIGS
 
     sub = next(a for a in build_parser(list(CONFIGS))._actions if isinstance(a, argparse._SubParsersAction))
     for name, parser in sub.choices.items():

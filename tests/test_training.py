@@ -18,6 +18,7 @@ from bioner.data.corpus import load_corpus
 from bioner.data.metrics import entity_scores
 from bioner.settings import settings as S
 from bioner.settings.labels import CONFIG_TYPES_KEY, DATA_FILES, SEED_TYPES, TEST_SETS
+from bioner.settings.strategies import STRATEGIES
 from bioner.tagging.evaluation import evaluate
 from bioner.tagging.inference import tag_words
 from bioner.training import GOLD, SILVER, Collator, WeightedTokenTrainer, label_masks, token_losses
@@ -44,7 +45,7 @@ def tiny_settings(strategy: str, **over: Any) -> S.Settings:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> dict[str, tuple[Path, dict]]:
     runs = {}
-    for strategy in S.STRATEGIES:
+    for strategy in STRATEGIES:
         out = tmp_path_factory.mktemp(strategy) / "models"
         s = tiny_settings(strategy, train__epochs=0.5 if strategy != "sequential" else 1)
         summary = training.train(s, out, data_dir=small_sample_dir, silver_dir=None,
@@ -53,7 +54,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) ->
     return runs
 
 
-@pytest.mark.parametrize("strategy", S.STRATEGIES)
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_strategy_trains_and_checkpoint_reloads(strategy: str, trained: dict, small_sample_dir: Path) -> None:
     out, summary = trained[strategy]
     s = tiny_settings(strategy)

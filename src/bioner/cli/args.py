@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from ..errors import UserError
-from ..settings.settings import BACKBONE_ALIASES, STRATEGIES, defaults
+from ..settings.settings import BACKBONE_ALIASES, defaults
+from ..settings.strategies import STRATEGY_NAMES
 
 
 class UsageError(UserError):
@@ -52,7 +53,7 @@ def numeric(flag: str) -> Callable[[str], int | float]:
 #: a thin alias of `-s KEY=VALUE`; applied after --config and before every -s. Their help gets the setting's
 #: default appended (`_from_params`).
 FLAG_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
-    "strategy": ("strategy", {"choices": STRATEGIES, "help": "how gold and silver are mixed"}),
+    "strategy": ("strategy", {"choices": STRATEGY_NAMES, "help": "how gold and silver are mixed"}),
     "backbone": ("backbone", {"help": "alias (" + " | ".join(BACKBONE_ALIASES) + "), HF id or local path"}),
     "seed": ("seed", {"type": int, "help": "training seed: weight init and shuffling"}),
     "epochs": ("train.epochs", {"type": float, "help": "training epochs (a float)"}),
@@ -235,7 +236,7 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
 
     p = _sub(sub, "demo", "offline end-to-end demo on the synthetic sample with the tiny backbone")
     p.add_argument("--workdir", default="scratch/demo", help="everything goes here (default: %(default)s)")
-    p.add_argument("--strategy", default="joint_uniform", choices=STRATEGIES,
+    p.add_argument("--strategy", default="joint_uniform", choices=STRATEGY_NAMES,
                    help="how gold and silver are mixed (default: %(default)s)")
     p.add_argument("--epochs", type=float, default=3, help="training epochs (default: %(default)s)")
     p.add_argument("--seed", type=int, default=42, help="training seed (default: %(default)s)")

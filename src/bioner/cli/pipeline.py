@@ -15,7 +15,7 @@ from .. import hints
 from ..errors import UserError
 from ..io.atomic import check_writable
 from ..settings import settings as S
-from ..study.grid import CONFIGS, config_name, config_overrides
+from ..settings.configs import CONFIGS, config_name, config_overrides
 from .args import FLAG_ALIASES, UsageError, build_parser
 
 # the model-facing commands, re-exported: `bioner.cli` keeps every command's name

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..io.atomic import atomic_open, write_json
 from ..settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, EntityTypes
-from ..settings.settings import RATIOS, SettingsError
+from ..settings.sections import RATIOS
+from ..settings.settings import SettingsError
 from .corpus import Corpus, is_blank, load_corpus
 
 

@@ -43,8 +43,12 @@ class DataSettings(_Strict):
     sample_seed: int = 0
 
 
+#: The silver:gold ratios of `silver.ratio` (`full`: all silver sentences).
+RATIOS = ("1", "2", "4", "full")
+
+
 class SilverSettings(_Strict):
-    ratio: Literal["1", "2", "4", "full"] = "full"
+    ratio: Literal[RATIOS] = "full"  # type: ignore[valid-type]
     weight: float = Field(0.5, gt=0.0, le=1.0)
     subset_seed: int = 13
 

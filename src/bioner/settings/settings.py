@@ -42,9 +42,6 @@ from .sections import (  # noqa: F401
 )
 from .strategies import STRATEGY_NAMES, Strategy, get
 
-STRATEGIES = STRATEGY_NAMES
-RATIOS = ("1", "2", "4", "full")
-
 #: Backbone aliases -> Hugging Face model id (or a special builder: `tiny`, `minilm`).
 BACKBONE_ALIASES: dict[str, str] = {
     "bert-base": "bert-base-uncased",

@@ -1,10 +1,9 @@
-"""The study: its catalogue of named configurations, and queueing it as DVC experiments (six configs x seeds,
-joint_uniform x silver ratios x seeds).
+"""The study queued as DVC experiments: the seed configurations (bioner.settings.configs) x seeds, and the
+ratio-study strategy x silver ratios x seeds.
 
-`CONFIGS` is the one table of the seed's six configurations, read by `bioner train --config`, the run metrics'
-scaling point and the study report. Queueing is a thin layer over `dvc exp run --queue -S ...` (DVC's own queue
-runs them: `dvc queue start -j N`); it writes no scheduler of its own. Config 5 at ratio `full` is also the `full`
-point of the ratio study, so it is not queued twice.
+Queueing is a thin layer over `dvc exp run --queue -S ...` (DVC's own queue runs them: `dvc queue start -j N`);
+it writes no scheduler of its own. The ratio-study configuration at ratio `full` is also the `full` point of the
+ratio study, so it is not queued twice.
 """
 
 from __future__ import annotations
@@ -16,42 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings.settings import RATIOS, SettingsError
-
-#: The six configurations of the seed study: name -> (strategy, backbone alias).
-CONFIGS: dict[str, tuple[str, str]] = {
-    "config_1_bert_base": ("single_source", "bert-base"),
-    "config_2_biobert": ("single_source", "biobert"),
-    "config_3_pubmedbert": ("single_source", "pubmedbert"),
-    "config_4_sequential": ("sequential", "pubmedbert"),
-    "config_5_joint_uniform": ("joint_uniform", "pubmedbert"),
-    "config_6_joint_noise_aware": ("joint_noise_aware", "pubmedbert"),
-}
-
-
-#: The strategy of the silver-ratio study (the scaling curve).
-RATIO_STUDY_STRATEGY = "joint_uniform"
-
-
-def config_overrides(config: str) -> dict[str, str]:
-    """The settings overrides (strategy, backbone) of one of the six named configurations."""
-    if config not in CONFIGS:
-        raise SettingsError(f"unknown config {config!r}; allowed: {', '.join(CONFIGS)}")
-    strategy, backbone = CONFIGS[config]
-    return {"strategy": strategy, "backbone": backbone}
-
-
-def config_name(strategy: str, backbone: str) -> str:
-    """Name of the seed configuration a (strategy, backbone) pair belongs to.
-
-    Configs 4-6 are identified by strategy alone (any backbone); single-source runs by backbone, and
-    single-source runs on other backbones (tiny, minilm, a path) are named `single_source_<backbone>`.
-    """
-    for name, (s, b) in CONFIGS.items():
-        if s == strategy and (s != "single_source" or b == backbone):
-            return name
-    safe = backbone.replace("/", "_")
-    return f"{strategy}_{safe}" if strategy == "single_source" else f"{strategy}"
+from ..settings.configs import CONFIGS, PER_BACKBONE, RATIO_STUDY_STRATEGY
+from ..settings.sections import RATIOS
 
 
 @dataclass(frozen=True)
@@ -81,9 +46,9 @@ def study_points(seeds: list[int], study: str = "all", backbone: str | None = No
     if study in ("all", "configs"):
         for name, (strategy, seed_backbone) in CONFIGS.items():
             cfg_no = name.split("_")[1]
-            if strategy == "single_source" and single_source_backbones:
-                if name != "config_1_bert_base":
-                    continue  # one single-source row per backbone, not three copies of each
+            if strategy in PER_BACKBONE and single_source_backbones:
+                if name != next(n for n, (s, _) in CONFIGS.items() if s == strategy):
+                    continue  # one row per backbone, not one copy per seed configuration of the strategy
                 variants = [(f"ss-{b}", b) for b in single_source_backbones]
             else:
                 variants = [(f"cfg{cfg_no}", backbone or seed_backbone)]
@@ -92,7 +57,7 @@ def study_points(seeds: list[int], study: str = "all", backbone: str | None = No
                     pts.append(GridPoint(f"{prefix}{tag}-s{seed}",
                                          {"strategy": strategy, "backbone": bb, "seed": str(seed)}))
     if study in ("all", "ratios"):
-        bb = backbone or CONFIGS["config_5_joint_uniform"][1]
+        bb = backbone or next(b for s, b in CONFIGS.values() if s == RATIO_STUDY_STRATEGY)
         for r in ratios:
             if r not in RATIOS:
                 raise ValueError(f"unknown ratio {r!r}; allowed: {RATIOS}")

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..settings.configs import CONFIGS, PER_BACKBONE, config_name
 from ..settings.labels import TEST_SETS
 from ..settings.settings import defaults, flatten
 from ..settings.strategies import STRATEGIES
-from .grid import CONFIGS, config_name
 
 METRICS_FILE = "metrics/metrics.json"
 PARAMS_FILE = "params.yaml"
@@ -88,7 +88,8 @@ def group_label(p: dict[str, Any]) -> str:
     name = config_name(strategy, backbone)
     seed_backbone = dict(CONFIGS).get(name, (None, None))[1]
     parts = [name]
-    if backbone != seed_backbone and not name.startswith("single_source_"):
+    named_by_backbone = name not in CONFIGS and strategy in PER_BACKBONE  # `<strategy>_<backbone>`
+    if backbone != seed_backbone and not named_by_backbone:
         parts.append(f"[{backbone}]")
     if (strat is None or strat.uses_silver) and str(p.get("silver.ratio", "full")) != "full":
         parts.append(f"ratio={p['silver.ratio']}")

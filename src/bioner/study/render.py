@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.atomic import atomic_open
-from .grid import RATIO_STUDY_STRATEGY
+from ..settings.configs import RATIO_STUDY_STRATEGY
 from .groups import _TS_PREFIXES, COLLAPSE_F1, SHOWN_RUNTIME
 
 

@@ -27,9 +27,9 @@ import yaml
 
 from ..errors import UserError
 from ..io.atomic import write_json, write_yaml
+from ..settings.configs import config_name
 from ..settings.labels import TEST_SETS
 from ..settings.strategies import STRATEGIES, Strategy
-from .grid import config_name
 
 
 class RunMetricsError(UserError, RuntimeError):
