@@ -35,7 +35,7 @@ from datasets import Dataset  # noqa: E402
 
 from bioner.data.corpus import load_corpus  # noqa: E402
 from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES  # noqa: E402
-from bioner.settings.settings import TinySettings  # noqa: E402
+from bioner.settings.sections import TinySettings  # noqa: E402
 from bioner.training import align  # noqa: E402
 from bioner.training.align import IGNORE, encode  # noqa: E402
 from bioner.training.modeling import build_tiny, load_tokenizer, resolve_backbone  # noqa: E402

@@ -121,7 +121,7 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Pa
     """A tiny random-init BERT + WordPiece vocab trained on the small sample."""
     from bioner.data.corpus import load_corpus
     from bioner.settings.labels import DATA_FILES, FIELD_FULL
-    from bioner.settings.settings import TinySettings
+    from bioner.settings.sections import TinySettings
     from bioner.training.modeling import build_tiny
 
     texts = []

@@ -67,7 +67,7 @@ def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
 
 def test_bench_predict_fp32_int8_pipeline(tmp_path: Path, small_sample_dir: Path, tiny_backbone: Path) -> None:
     from bioner.settings import settings as S
-    from bioner.training import train
+    from bioner.training.run import train
 
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 0,
                      "train": {"epochs": 2, "learning_rate": 5e-3}})

@@ -248,7 +248,7 @@ def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_back
     _fake_tagger(monkeypatch, GENE_PREDS)
     assert tagger.evaluate(gold, types="Gene")["micro"] == res["micro"]  # a str, as on the command line
     # the 5-tag view of the same file has no gold span: which types it is gold for must be said
-    from bioner.tagging.tagger import EvaluateError
+    from bioner.tagging.load import EvaluateError
 
     with pytest.raises(EvaluateError, match="no gold span in field 'decoded_tags'.*--types"):
         tagger.evaluate(gold, field="decoded_tags")

@@ -20,7 +20,8 @@ from bioner.cli.pipeline import main
 from bioner.data.sample import write_sample_corpus
 from bioner.settings import settings as S
 from bioner.settings.labels import DATA_FILES, FIELD_FULL
-from bioner.study.report import build_report, markdown, parse_experiments
+from bioner.study.groups import build_report, parse_experiments
+from bioner.study.render import markdown
 
 SIZES = {"train": 200, "validation": 60, "test_bc5cdr": 40, "silver": 400, "test_pubmed": 60}
 SMALL = ["--backbone", "tiny", "--epochs", "3", "-s", "train.max_length=64", "-s", "train.cpu_threads=1",

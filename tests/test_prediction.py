@@ -79,7 +79,7 @@ def expected_labels(tok, words: list[str]) -> list[str]:
 def trained_ckpt(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path, tiny_backbone: Path) -> Path:
     """A real model, trained briefly (~4 s) on the small sample."""
     from bioner.settings import settings as S
-    from bioner.training import train
+    from bioner.training.run import train
 
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 0,
                      "train": {"epochs": 2, "learning_rate": 5e-3}})

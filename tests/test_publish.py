@@ -62,7 +62,7 @@ print(json.dumps(out))
 def run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path, tiny_backbone: Path) -> dict[str, Path]:
     """A real `bioner train` run (joint_uniform, 2 epochs), scored and aggregated: checkpoint + snapshot + metrics."""
     from bioner.settings import settings as S
-    from bioner.training import train
+    from bioner.training.run import train
 
     root = tmp_path_factory.mktemp("run")
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 42,

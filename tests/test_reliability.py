@@ -34,6 +34,7 @@ import yaml
 from bioner.cli.pipeline import main
 from bioner.settings import settings as S
 from bioner.settings.labels import DATA_FILES
+from bioner.settings.sections import TinySettings
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "bioner"
 TINY_SETS = ["-s", "tiny.vocab_size=500", "-s", "tiny.hidden_size=32", "-s", "tiny.num_layers=1",
@@ -300,7 +301,7 @@ PARAM_CASES: dict[str, tuple[list[str], tuple[str, ...], list[str]]] = {
     "missing_key_seed": ([], ("seed",), ["params.yaml: missing key(s) seed;", "seed: 42"]),
     "missing_section_tiny": ([], ("tiny",), [
         "missing key(s) tiny.vocab_size, tiny.hidden_size, tiny.num_layers, tiny.num_heads, tiny.intermediate_size",
-        f"(and {len(S.TinySettings.model_fields) - 3} more)"]),  # the message lists the first 3 defaults
+        f"(and {len(TinySettings.model_fields) - 3} more)"]),  # the message lists the first 3 defaults
 }
 
 
@@ -433,7 +434,7 @@ _STALLING_TRAIN = """
 import os, sys, time
 from pathlib import Path
 from transformers import TrainerCallback
-import bioner.training as T
+import bioner.training.trainer as T
 
 class Stall(TrainerCallback):
     # Test instrumentation only: hold the run mid-epoch so the kill lands there deterministically.
@@ -455,7 +456,7 @@ sys.exit(main(sys.argv[1:]))
 
 def _count_training_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Spy: count optimizer steps (one training_step per step at gradient_accumulation_steps=1)."""
-    import bioner.training as T
+    import bioner.training.trainer as T
 
     calls: list[int] = []
     orig = T.WeightedTokenTrainer.training_step
@@ -507,7 +508,7 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
     (phase1 / "checkpoint-16").mkdir()
     (phase1 / "checkpoint-16" / "model.safetensors").write_bytes(b"\0" * 100)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    from bioner.io.atomic import HOST
+    from bioner.io.atomic_temps import HOST
 
     stale = out / f".best_model.tmp-{HOST}-{int(gone.stdout)}-0a1b2c3d"  # its owner has exited
     stale.mkdir(parents=True)
@@ -561,7 +562,7 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
 def test_resume_key_tracks_data_content_not_mtime(tmp_path: Path, small_sample_dir: Path) -> None:
     """The work dir is keyed by settings + data contents: `dvc checkout` rewriting identical files still
     resumes; an edited data file or setting never resumes the stale run."""
-    from bioner.training import run_fingerprint
+    from bioner.training.runtime import run_fingerprint
 
     raw = copy_data(small_sample_dir, tmp_path / "raw")
     s = S.from_dict({"strategy": "single_source"})
@@ -918,7 +919,7 @@ def test_stale_temp_of_a_killed_predict_is_removed_by_the_next_run(sandbox: Path
     assert not output.exists()
     live_owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        from bioner.io.atomic import HOST
+        from bioner.io.atomic_temps import HOST
 
         busy = output.with_name(f".predictions.jsonl.tmp-{HOST}-{live_owner.pid}-0a1b2c3d")
         busy.write_text("another process is writing this")
@@ -1232,9 +1233,9 @@ def test_tests_never_touch_the_users_files() -> None:
     session's own HF_HOME and no DVC repo (conftest isolates both; its audit hook records any access to the
     user's files)."""
     import conftest
+    from bioner.settings.backbones import BackboneError
     from bioner.training import modeling
     from bioner.training.callbacks import open_live
-    from bioner.training.modeling import BackboneError
 
     start = len(conftest.TOUCHED)
     with pytest.raises(BackboneError):
@@ -1251,7 +1252,7 @@ _GATED_TRAIN = """
 import os, sys, time
 from pathlib import Path
 from transformers import TrainerCallback
-import bioner.training as T
+import bioner.training.trainer as T
 
 class Gate(TrainerCallback):
     # Test instrumentation only: hold the run after its first step while the gate file exists.
@@ -1278,7 +1279,7 @@ def test_concurrent_trainings_into_one_output_dir(sandbox: Path, trained: dict,
     """Two trainings into one --output_dir: the second is refused at once, naming the first (which finishes
     with a complete model); another process's temp model dir is never taken for stale."""
     import bioner.training.run
-    from bioner.io.atomic import HOST
+    from bioner.io.atomic_temps import HOST
 
     out = sandbox / "models"
     gate = sandbox / "gate"

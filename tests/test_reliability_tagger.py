@@ -62,7 +62,8 @@ LABEL_MAP_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_bad_label_map_is_refused(case: str, command: str, good_ckpt: Path, tmp_path: Path, small_sample_dir: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from bioner.tagging.tagger import CheckpointError, Tagger
+    from bioner.tagging.load import CheckpointError
+    from bioner.tagging.tagger import Tagger
 
     ckpt = shutil.copytree(good_ckpt, tmp_path / "best_model")
     cfg = json.loads((ckpt / "config.json").read_text())
@@ -93,7 +94,8 @@ def _one_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
 
 def test_quantize_where_it_cannot_run(good_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from bioner.tagging.tagger import QuantizeError, Tagger
+    from bioner.tagging.load import QuantizeError
+    from bioner.tagging.tagger import Tagger
 
     inp = tmp_path / "in.txt"
     inp.write_text("IL-6 levels rose.\n")
@@ -132,7 +134,8 @@ def test_device_that_is_not_there(good_ckpt: Path, tmp_path: Path, capsys: pytes
 
 def test_hub_id_offline_and_revision_of_a_path(good_ckpt: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from bioner.tagging.tagger import HubError, Tagger, TaggerError
+    from bioner.tagging.load import HubError
+    from bioner.tagging.tagger import Tagger, TaggerError
 
     inp = tmp_path / "in.txt"
     inp.write_text("IL-6 levels rose.\n")

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from bioner.study.grid import study_points
-from bioner.study.report import build_report, markdown, parse_experiments, scaling_points, write_study_report
+from bioner.study.groups import build_report, parse_experiments
+from bioner.study.render import markdown, scaling_points
+from bioner.study.report import write_study_report
 
 
 def _rev(name: str, params: dict, metrics: dict | None, error: dict | None = None) -> dict:

@@ -13,7 +13,7 @@ from bioner.data.silver import load_silver, subset_indices, subset_size, write_s
 from bioner.settings import settings as S
 from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
 from bioner.settings.sections import RATIOS
-from bioner.training import load_training_corpora
+from bioner.training.data import load_training_corpora
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 

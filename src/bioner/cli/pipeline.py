@@ -17,9 +17,7 @@ from ..io.atomic import check_writable
 from ..settings import settings as S
 from ..settings.configs import CONFIGS, config_name, config_overrides
 from .args import FLAG_ALIASES, UsageError, build_parser
-
-# the model-facing commands, re-exported: `bioner.cli` keeps every command's name
-from .model import _types_flag, cmd_evaluate, cmd_predict, cmd_publish, print_scores  # noqa: F401
+from .model import cmd_evaluate, cmd_predict, cmd_publish, print_scores
 
 log = logging.getLogger("bioner")
 
@@ -149,7 +147,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     if os.environ.get("RANK", "0") == "0":  # before the imports below, which take seconds
         log.info("training %s (strategy=%s, backbone=%s, seed=%d, lr=%g); loading torch and transformers ...",
                  config_name(s.strategy, s.backbone), s.strategy, s.backbone, s.seed, s.learning_rate)
-    from ..training import train  # after the launch: the launching process needs no Trainer
+    from ..training.run import train  # after the launch: the launching process needs no Trainer
     summary = train(s, args.output_dir, data_dir=args.data_dir, silver_dir=args.silver_dir,
                     work_dir=args.work_dir, live_dir=args.live_dir)
     if os.environ.get("RANK", "0") != "0":
@@ -219,8 +217,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from ..io.atomic import write_json
     from ..settings.labels import TEST_SETS
     from ..tagging.evaluation import evaluate
-    from ..training import train
     from ..training.modeling import load_checkpoint
+    from ..training.run import train
 
     work = Path(args.workdir)
     s = S.load(None, {"strategy": args.strategy, "backbone": "tiny", "seed": args.seed, "data.source": "sample",

@@ -18,7 +18,7 @@ from typing import Any
 from ..data.corpus import CorpusError, load_corpus
 from ..io.atomic import filling, replace_dir, temp_dir, write_json
 from ..settings.labels import DATA_FILES, FIELD_FULL
-from ..settings.settings import DistantSettings
+from ..settings.sections import DistantSettings
 from .labelling import label_corpus
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher

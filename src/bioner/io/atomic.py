@@ -27,17 +27,7 @@ from typing import IO, Any
 
 import yaml
 
-from .atomic_temps import (  # noqa: F401  (re-exported: `bioner.io.atomic` stays the one import for outputs)
-    HOST,
-    OutputError,
-    _owner,
-    clean_stale,
-    describe,
-    glob_escape,
-    log,
-    pid_alive,
-    temp_name,
-)
+from .atomic_temps import HOST, OutputError, clean_stale, temp_name
 
 
 # ------------------------------------------------------------------------------------------- directories

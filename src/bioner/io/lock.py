@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UserError
-from .atomic import HOST, make_parents, remove_empty
+from .atomic import make_parents, remove_empty
+from .atomic_temps import HOST
 
 try:
     import fcntl

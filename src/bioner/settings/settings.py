@@ -26,20 +26,7 @@ from .labels import (
     LabelScheme,
     check_dictionary_types,
 )
-
-# the schema's sections, re-exported: `bioner.settings` stays the one import for the settings
-from .sections import (  # noqa: F401
-    DataSettings,
-    DistantSettings,
-    Phase2Settings,
-    PositiveOrAuto,
-    SilverSettings,
-    SourceTypes,
-    TinySettings,
-    TrainSettings,
-    _auto_or,
-    _Strict,
-)
+from .sections import DataSettings, DistantSettings, SilverSettings, SourceTypes, TinySettings, TrainSettings, _Strict
 from .strategies import STRATEGY_NAMES, Strategy, get
 
 #: Backbone aliases -> Hugging Face model id (or a special builder: `tiny`, `minilm`).

@@ -22,30 +22,8 @@ from typing import Any
 
 from ..errors import UserError
 from ..io.atomic import atomic_open, write_json
-
-# the grouping and rendering halves, re-exported: `bioner.study.report` stays the one import for the report
-from .groups import (  # noqa: F401
-    _TS_PREFIXES,
-    COLLAPSE_F1,
-    METRICS_FILE,
-    PARAMS_FILE,
-    REPLICATE_KEYS,
-    RUNTIME_KEYS,
-    SHOWN_RUNTIME,
-    Experiment,
-    Group,
-    _runtime,
-    build_report,
-    configuration,
-    drop_duplicates,
-    entity_types_by_test_set,
-    group_experiments,
-    group_label,
-    is_collapsed,
-    parse_experiments,
-    summarize,
-)
-from .render import _cell, _runtime_cell, markdown, plot_scaling, scaling_points  # noqa: F401
+from .groups import build_report, parse_experiments
+from .render import markdown, plot_scaling, scaling_points
 
 
 class StudyReportError(UserError, RuntimeError):

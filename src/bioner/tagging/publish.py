@@ -23,9 +23,7 @@ import yaml
 
 from ..errors import UserError
 from ..settings.settings import flatten
-
-# the card's half, re-exported: `bioner.tagging.publish` stays the one import for publishing
-from .model_card import PREFIX, TEST_TEXT, _fmt, _params, _scored, _scores, model_card  # noqa: F401
+from .model_card import _params, model_card
 
 log = logging.getLogger(__name__)
 

@@ -25,23 +25,10 @@ import torch
 
 from ..data.corpus import repair_iob2
 from ..data.textsplit import TOKENIZERS, tokenize_with_offsets
-from ..training.modeling import BackboneError, load_checkpoint
+from ..settings.backbones import BackboneError
+from ..training.modeling import load_checkpoint
 from .inference import DEFAULT_CHUNK_SIZE, WordPrediction, tag_words
-from .load import (  # noqa: F401
-    HUB_PATTERNS,
-    QUANTIZE_MODES,
-    CheckpointError,
-    EvaluateError,
-    HubError,
-    QuantizeError,
-    TaggerError,
-    _hub_error,
-    _is_hub_id,
-    _resolve_device,
-    check_label_map,
-    download,
-    quantize_int8,
-)
+from .load import CheckpointError, TaggerError, _is_hub_id, _resolve_device, check_label_map, download, quantize_int8
 
 # the loading half, re-exported: `bioner.tagging.tagger` stays the one import for the tagger and its errors
 from .scoring import evaluate_file

@@ -28,14 +28,10 @@ from transformers import (
 )
 
 from ..io.atomic import filling, plain_modes, replace_dir, temp_dir
-from ..settings.backbones import (  # noqa: F401  (re-exported: the torch-free checks live in bioner.settings.backbones)
-    BackboneError,
-    check_backbone,
-    minilm_path,
-    offline_alternatives,
-)
+from ..settings.backbones import BackboneError, minilm_path, offline_alternatives
 from ..settings.labels import CONFIG_TYPES_KEY
-from ..settings.settings import Settings, TinySettings, model_id
+from ..settings.sections import TinySettings
+from ..settings.settings import Settings, model_id
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from transformers import PreTrainedTokenizerFast, Trainer, TrainerState, set_see
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import load_sharded_checkpoint
 
-from ..io.atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..io.atomic import check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..io.atomic_temps import OutputError
 from ..io.lock import exclusive
 from ..settings.settings import Settings
 from . import modeling, runtime
