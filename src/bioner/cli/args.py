@@ -98,21 +98,42 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     ap = _Parser(prog="bioner", description=doc)
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging (default: info)")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    _add_validate(sub)
+    _add_fetch(sub)
+    _add_silver(sub)
+    _add_distant(sub)
+    _add_train(sub, configs)
+    _add_evaluate(sub)
+    _add_predict(sub)
+    _add_publish(sub)
+    _add_aggregate(sub)
+    _add_report(sub)
+    _add_grid(sub)
+    _add_demo(sub)
+    return ap
 
+
+def _add_validate(sub: Any) -> None:
     p = _sub(sub, "validate", "check every setting (and that the backbone can load) without running anything; "
              "the pipeline's first stage, so a bad `dvc exp run -S` deletes nothing")
     _add_params(p)
     p.add_argument("--stamp", help="on success write this file, constant content (default: none)")
 
+
+def _add_fetch(sub: Any) -> None:
     p = _sub(sub, "fetch", "materialise the five JSONL files in the Hub layout (from hub | sample | a directory)")
     _add_params(p, "source")
     p.add_argument("--dest", default="data/raw", help="directory to write (default: %(default)s)")
 
+
+def _add_silver(sub: Any) -> None:
     p = _sub(sub, "silver", "nested silver subsets for ratios 1, 2, 4, full + stats.json")
     _add_params(p)
     p.add_argument("--data_dir", default="data/raw", help="fetched (or labelled) data (default: %(default)s)")
     p.add_argument("--out", default="data/silver", help="directory to write (default: %(default)s)")
 
+
+def _add_distant(sub: Any) -> None:
     p = _sub(sub, "distant", "label the fetched corpus from dictionaries (distant.mode=relabel) or keep its "
              "labels; --score: score the dictionaries against a gold file")
     _add_params(p)
@@ -129,6 +150,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    "(default: every type of the dictionaries)")
     p.add_argument("--output", help="with --score: also write the scores as JSON (default: print only)")
 
+
+def _add_train(sub: Any, configs: list[str]) -> None:
     p = _sub(sub, "train", "train one configuration: settings from the params file, then --config, then the "
              "flags below and -s; writes <output_dir>/best_model and config_snapshot.yaml")
     p.add_argument("--config", choices=configs,
@@ -145,6 +168,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="Trainer checkpoints, to resume a killed run (default: .<output_dir>_work beside it)")
     p.add_argument("--live_dir", default=None, help="dvclive directory for training curves (default: none)")
 
+
+def _add_evaluate(sub: Any) -> None:
     p = _sub(sub, "evaluate", "score a checkpoint on named test sets or on any gold JSONL file (per entity and "
              "micro P/R/F1)")
     p.add_argument("--checkpoint", required=True, help="a model directory or a Hugging Face Hub model id")
@@ -166,6 +191,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     p.add_argument("--allow_pickle", action="store_true", help="allow loading pickle (.bin) weights (default: off)")
 
+
+def _add_predict(sub: Any) -> None:
     p = _sub(sub, "predict", "tag a JSONL (tokens) or text (one sentence per line) file -> JSONL spans")
     p.add_argument("--checkpoint", required=True,
                    help="a trained model directory (models/best_model) or a Hugging Face Hub model id")
@@ -187,6 +214,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="int8: dynamic int8 quantization of the encoder's Linear layers, CPU only; "
                    "docs/benchmarks.md has its speed and F1 (default: none, fp32)")
 
+
+def _add_publish(sub: Any) -> None:
     p = _sub(sub, "publish", "upload a checkpoint + generated model card to the Hugging Face Hub, as one commit")
     p.add_argument("--checkpoint", default="models/best_model", help="model directory (default: %(default)s)")
     p.add_argument("--repo", required=True, help="Hub model repo id, owner/name")
@@ -201,6 +230,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    "(default: none)")
     p.add_argument("--message", help="commit message (default: generated)")
 
+
+def _add_aggregate(sub: Any) -> None:
     p = _sub(sub, "aggregate", "flat metrics.json for dvc exp show, config snapshot, scaling point")
     p.add_argument("--model_dir", default="models",
                    help="holds config_snapshot.yaml from bioner train (default: %(default)s)")
@@ -208,6 +239,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
                    help="holds eval_<test set>.json; gets metrics.json (default: %(default)s)")
     p.add_argument("--plots_dir", default="plots", help="gets scaling_point.json (default: %(default)s)")
 
+
+def _add_report(sub: Any) -> None:
     p = _sub(sub, "report", "mean ± std per configuration across seeds (from dvc exp show), scaling curve PNG")
     p.add_argument("--repo", default=".", help="the DVC repository (default: %(default)s)")
     p.add_argument("--out_dir", default="metrics", help="gets aggregated_results.md/.json (default: %(default)s)")
@@ -217,6 +250,8 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("--min_support", type=numeric("min_support"), default=10,
                    help="entities with fewer gold spans are N/A in the Markdown (default: %(default)s)")
 
+
+def _add_grid(sub: Any) -> None:
     p = _sub(sub, "grid", "queue the study (configs x seeds, ratios x seeds) as DVC experiments")
     p.add_argument("--study", choices=["all", "configs", "ratios"], default="all",
                    help="which part of the study (default: %(default)s)")
@@ -234,10 +269,11 @@ def build_parser(configs: list[str], doc: str | None = None) -> argparse.Argumen
     p.add_argument("-j", "--jobs", type=numeric("jobs"), default=1,
                    help="experiments at once with --run (default: %(default)s)")
 
+
+def _add_demo(sub: Any) -> None:
     p = _sub(sub, "demo", "offline end-to-end demo on the synthetic sample with the tiny backbone")
     p.add_argument("--workdir", default="scratch/demo", help="everything goes here (default: %(default)s)")
     p.add_argument("--strategy", default="joint_uniform", choices=STRATEGY_NAMES,
                    help="how gold and silver are mixed (default: %(default)s)")
     p.add_argument("--epochs", type=float, default=3, help="training epochs (default: %(default)s)")
     p.add_argument("--seed", type=int, default=42, help="training seed (default: %(default)s)")
-    return ap

@@ -85,6 +85,25 @@ def load_corpus(
     invalid IOB2 is repaired (after the drop) and counted (all logged as warnings).
     """
     path = Path(path)
+    _check_file(path, field)
+    corpus = Corpus(path=path, field=field, tokens=[], tags=[])
+    allowed = set(label2id) if label2id is not None else {"O"}  # open space: grows by each valid label seen
+    with open(path, "rb") as fh:
+        for lineno, text, _ in text_lines(fh, path, CorpusError):
+            rec = _record(text, path, lineno, field)
+            toks, tags = rec["tokens"], rec[field]
+            tagset = set(tags)
+            _check_labels(tagset, allowed, label2id is None, path, lineno, field, space)
+            if _add_sentence(corpus, toks, tags, tagset) and keep_extra:
+                corpus.extra.append({k: v for k, v in rec.items() if k not in ("tokens", FIELD_GOLD, FIELD_FULL)})
+    if not corpus.tokens:
+        what = "is empty" if path.stat().st_size == 0 else "has no non-empty sentence"
+        raise CorpusError(f"{path}:1: file {what}. Fix: re-run `bioner fetch`, or check the file's source")
+    _warn_counts(corpus)
+    return corpus
+
+
+def _check_file(path: Path, field: str) -> None:
     if field not in (FIELD_GOLD, FIELD_FULL):
         raise CorpusError(f"unknown label field {field!r}; use {FIELD_GOLD!r} or {FIELD_FULL!r}")
     if path.is_dir():
@@ -93,55 +112,64 @@ def load_corpus(
     if not path.is_file():
         raise CorpusError(f"{path}: file not found. Fix: run `bioner fetch` (or `dvc repro fetch`) first, "
                           "or check data.source")
-    corpus = Corpus(path=path, field=field, tokens=[], tags=[])
-    allowed = set(label2id) if label2id is not None else {"O"}  # open space: grows by each valid label seen
-    with open(path, "rb") as fh:
-        for lineno, text, _ in text_lines(fh, path, CorpusError):
-            rec = json_object(text, path, lineno, CorpusError, line_fix="one complete JSON object per line",
-                              example='write {"tokens": [...], "' + field + '": [...]}')
-            for key in ("tokens", field):
-                if key not in rec:
-                    raise _fail(path, lineno, f"missing field {key!r}",
-                                f'every record needs "tokens" and "{field}" (lists of equal length)')
-                # set(map(type, ...)) loops in C, and sentences without I- skip the repair (docs/benchmarks.md)
-                if not isinstance(rec[key], list) or not set(map(type, rec[key])) <= {str}:
-                    raise _fail(path, lineno, f"field {key!r} must be a list of strings", "fix the record")
-            toks, tags = rec["tokens"], rec[field]
-            if len(toks) != len(tags):
-                raise _fail(path, lineno, f"{len(toks)} tokens but {len(tags)} tags in {field!r}",
-                            "give every token exactly one tag")
-            if len(toks) > MAX_TOKENS:
-                raise _fail(path, lineno, f"sentence of {len(toks)} tokens (limit {MAX_TOKENS})",
-                            "split the text into sentences before converting it")
-            tagset = set(tags)
-            bad = sorted(tagset - allowed)
-            if bad and label2id is None:
-                if not_labels := [t for t in bad if not valid_label(t)]:
-                    raise _fail(path, lineno, f"invalid label(s) {not_labels} in {field!r}",
-                                f"a label is O, B-<Type> or I-<Type>, with <Type> {TYPE_NAME_RULE}")
-                allowed.update(bad)
-            elif bad:
-                where = f" ({space})" if space else ""
-                raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}{where}",
-                            f"use only {sorted(allowed)}")
-            if has_blank(toks):  # e.g. a tab token: the model would tag its [UNK] as part of an entity
-                keep = [i for i, t in enumerate(toks) if not is_blank(t)]
-                corpus.dropped_blank += len(toks) - len(keep)
-                toks, tags = [toks[i] for i in keep], [tags[i] for i in keep]
-                tagset = set(tags)
-            if not toks:
-                corpus.skipped_empty += 1
-                continue
-            if any(t.startswith("I-") for t in tagset):  # no I- tag (most sentences): nothing to repair
-                tags, fixes = repair_iob2(tags)
-                corpus.repaired += fixes
-            corpus.tokens.append(toks)
-            corpus.tags.append(tags)
-            if keep_extra:
-                corpus.extra.append({k: v for k, v in rec.items() if k not in ("tokens", FIELD_GOLD, FIELD_FULL)})
-    if not corpus.tokens:
-        what = "is empty" if path.stat().st_size == 0 else "has no non-empty sentence"
-        raise CorpusError(f"{path}:1: file {what}. Fix: re-run `bioner fetch`, or check the file's source")
+
+
+def _record(text: str, path: Path, lineno: int, field: str) -> dict:
+    """One line's record: `tokens` and `field`, lists of strings of equal, bounded length."""
+    rec = json_object(text, path, lineno, CorpusError, line_fix="one complete JSON object per line",
+                      example='write {"tokens": [...], "' + field + '": [...]}')
+    for key in ("tokens", field):
+        if key not in rec:
+            raise _fail(path, lineno, f"missing field {key!r}",
+                        f'every record needs "tokens" and "{field}" (lists of equal length)')
+        # set(map(type, ...)) loops in C, and sentences without I- skip the repair (docs/benchmarks.md)
+        if not isinstance(rec[key], list) or not set(map(type, rec[key])) <= {str}:
+            raise _fail(path, lineno, f"field {key!r} must be a list of strings", "fix the record")
+    toks, tags = rec["tokens"], rec[field]
+    if len(toks) != len(tags):
+        raise _fail(path, lineno, f"{len(toks)} tokens but {len(tags)} tags in {field!r}",
+                    "give every token exactly one tag")
+    if len(toks) > MAX_TOKENS:
+        raise _fail(path, lineno, f"sentence of {len(toks)} tokens (limit {MAX_TOKENS})",
+                    "split the text into sentences before converting it")
+    return rec
+
+
+def _check_labels(tagset: set[str], allowed: set[str], open_space: bool, path: Path, lineno: int, field: str,
+                  space: str) -> None:
+    """The sentence's labels lie in `allowed`; in an open space a well-formed new label joins it."""
+    bad = sorted(tagset - allowed)
+    if bad and open_space:
+        if not_labels := [t for t in bad if not valid_label(t)]:
+            raise _fail(path, lineno, f"invalid label(s) {not_labels} in {field!r}",
+                        f"a label is O, B-<Type> or I-<Type>, with <Type> {TYPE_NAME_RULE}")
+        allowed.update(bad)
+    elif bad:
+        where = f" ({space})" if space else ""
+        raise _fail(path, lineno, f"label(s) {bad} not in the {len(allowed)}-label space of {field!r}{where}",
+                    f"use only {sorted(allowed)}")
+
+
+def _add_sentence(corpus: Corpus, toks: list[str], tags: list[str], tagset: set[str]) -> bool:
+    """Append the sentence without its blank tokens, IOB2-repaired (True); an empty one is only counted."""
+    if has_blank(toks):  # e.g. a tab token: the model would tag its [UNK] as part of an entity
+        keep = [i for i, t in enumerate(toks) if not is_blank(t)]
+        corpus.dropped_blank += len(toks) - len(keep)
+        toks, tags = [toks[i] for i in keep], [tags[i] for i in keep]
+        tagset = set(tags)
+    if not toks:
+        corpus.skipped_empty += 1
+        return False
+    if any(t.startswith("I-") for t in tagset):  # no I- tag (most sentences): nothing to repair
+        tags, fixes = repair_iob2(tags)
+        corpus.repaired += fixes
+    corpus.tokens.append(toks)
+    corpus.tags.append(tags)
+    return True
+
+
+def _warn_counts(corpus: Corpus) -> None:
+    path = corpus.path
     if corpus.dropped_blank:
         log.warning("%s: dropped %d whitespace-only token(s) with their tags (a token needs a visible character)",
                     path, corpus.dropped_blank)
@@ -149,4 +177,3 @@ def load_corpus(
         log.warning("%s: repaired %d invalid IOB2 tag(s) (I-X without B-X -> B-X)", path, corpus.repaired)
     if corpus.skipped_empty:
         log.warning("%s: skipped %d empty sentence(s)", path, corpus.skipped_empty)
-    return corpus
