@@ -106,7 +106,7 @@ def publish(checkpoint: str | Path, repo_id: str, *, private: bool = False, revi
     a metrics.json of this run (`bioner aggregate`); refused if the config_snapshot.yaml beside it is another
     run's. `report`: `bioner report`'s aggregated_results.json. `revision`: a branch (created if missing).
     Returns {repo, revision, commit, url, files}."""
-    from huggingface_hub import CommitOperationAdd, HfApi, constants, get_token
+    from huggingface_hub import constants, get_token
 
     check_repo_id(repo_id)
     ckpt = Path(checkpoint)
@@ -114,24 +114,8 @@ def publish(checkpoint: str | Path, repo_id: str, *, private: bool = False, revi
         raise PublishError(f"{ckpt}: checkpoint directory not found; publish uploads a local checkpoint "
                            "(e.g. models/best_model after `bioner train` or `dvc pull`)")
     snap_path = Path(snapshot) if snapshot else ckpt.parent / "config_snapshot.yaml"
-    if not snap_path.is_file():
-        raise PublishError(f"{snap_path}: config snapshot not found (bioner train writes it beside best_model); "
-                           "pass --config_snapshot PATH (e.g. metrics/config_snapshot.yaml)")
-    snap = _read_yaml(snap_path, "config snapshot written by `bioner train`")
-    if "strategy" not in snap or "backbone" not in snap:
-        raise PublishError(f"{snap_path}: not a config snapshot written by `bioner train` (no strategy/backbone)")
-    met = None
-    if metrics:
-        mpath = Path(metrics)
-        met = _read_json(mpath, "metrics.json written by `bioner aggregate`")
-        if not isinstance(met, dict):
-            raise PublishError(f"{mpath}: not a metrics.json written by `bioner aggregate`")
-        beside = mpath.parent / "config_snapshot.yaml"
-        mine = (snap.get("run") or {}).get("fingerprint")
-        if beside.is_file() and mine and (other := (_read_yaml(beside, "config snapshot").get("run") or {})
-                                          .get("fingerprint")) != mine:
-            raise PublishError(f"{mpath} belongs to another run (fingerprint {other} in {beside}, {mine} in "
-                               f"{snap_path}); pass the metrics of this checkpoint")
+    snap = _read_snapshot(snap_path)
+    met = _read_run_metrics(Path(metrics), snap, snap_path) if metrics else None
     group = _report_group(_read_json(Path(report), "aggregated_results.json"), snap, Path(report)) if report else None
     if constants.HF_HUB_OFFLINE:
         raise PublishError("HF_HUB_OFFLINE=1 is set: publishing needs the network; unset it. Nothing was uploaded")
@@ -144,11 +128,43 @@ def publish(checkpoint: str | Path, repo_id: str, *, private: bool = False, revi
     card = model_card(repo_id, tagger.labels, snap, met, group)
     files = sorted({p for pat in UPLOAD_PATTERNS for p in ckpt.glob(pat) if p.is_file()
                     and not p.name.startswith(".")})
+    message = commit_message or f"bioner publish: {snap.get('strategy')} on {snap.get('backbone')}, seed " \
+                                f"{snap.get('seed')}"
+    return _upload(repo_id, files, card, message, private, revision)
+
+
+def _read_snapshot(snap_path: Path) -> dict[str, Any]:
+    if not snap_path.is_file():
+        raise PublishError(f"{snap_path}: config snapshot not found (bioner train writes it beside best_model); "
+                           "pass --config_snapshot PATH (e.g. metrics/config_snapshot.yaml)")
+    snap = _read_yaml(snap_path, "config snapshot written by `bioner train`")
+    if "strategy" not in snap or "backbone" not in snap:
+        raise PublishError(f"{snap_path}: not a config snapshot written by `bioner train` (no strategy/backbone)")
+    return snap
+
+
+def _read_run_metrics(mpath: Path, snap: dict[str, Any], snap_path: Path) -> dict[str, Any]:
+    """This run's metrics.json; refused when the config snapshot beside it is another run's."""
+    met = _read_json(mpath, "metrics.json written by `bioner aggregate`")
+    if not isinstance(met, dict):
+        raise PublishError(f"{mpath}: not a metrics.json written by `bioner aggregate`")
+    beside = mpath.parent / "config_snapshot.yaml"
+    mine = (snap.get("run") or {}).get("fingerprint")
+    if beside.is_file() and mine and (other := (_read_yaml(beside, "config snapshot").get("run") or {})
+                                      .get("fingerprint")) != mine:
+        raise PublishError(f"{mpath} belongs to another run (fingerprint {other} in {beside}, {mine} in "
+                           f"{snap_path}); pass the metrics of this checkpoint")
+    return met
+
+
+def _upload(repo_id: str, files: list[Path], card: str, message: str, private: bool,
+            revision: str | None) -> dict[str, Any]:
+    """One commit: the checkpoint's files and the card as README.md (the repo and branch created if missing)."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
     api = HfApi()
     ops = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p)) for p in files]
     ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode("utf-8")))
-    message = commit_message or f"bioner publish: {snap.get('strategy')} on {snap.get('backbone')}, seed " \
-                                f"{snap.get('seed')}"
     try:
         url = api.create_repo(repo_id, private=private, exist_ok=True)
         if revision and revision != "main":
