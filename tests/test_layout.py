@@ -1,5 +1,5 @@
 """The package's structure, read from the code with `ast`: no import circle, no arrow back up the layers, each
-dvc.yaml stage's code deps are folders that hold exactly the code its command imports."""
+dvc.yaml stage's code deps are folders that hold exactly the code its command imports, short functions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 import yaml
 
-from layout_graph import PKG, SRC, closure, imports, modules
+from layout_graph import PKG, SRC, closure, imports, module_name, modules
 
 ROOT = SRC.parent
 #: The layers, bottom up: a module imports only modules of its own layer or a lower one. Top-level modules
 #: (errors, hints) are the bottom; `bioner/__init__.py` (the public API) is the top.
 LAYERS = ("errors", "hints", "io", "settings", "data", "distant", "training", "tagging", "study", "cli")
 CLI_MODULES = ("bioner.cli.pipeline", "bioner.cli.model")
+MAX_FUNCTION_LINES = 60
 
 
 def _layer(module: str) -> int:
@@ -93,3 +94,14 @@ def test_stage_deps_are_folders_holding_exactly_the_code_the_stage_imports() -> 
         if needed != declared:
             problems.append(f"{name}: missing {sorted(needed - declared)}, not imported {sorted(declared - needed)}")
     assert not problems, problems
+
+
+def test_no_long_function() -> None:
+    long = []
+    for path in sorted((SRC / PKG).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{module_name(path)}.{node.name}: {n} lines")
+    assert not long, long

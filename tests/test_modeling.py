@@ -15,7 +15,7 @@ from bioner.data.corpus import load_corpus
 from bioner.settings.backbones import BackboneError, check_backbone
 from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
 from bioner.settings.sections import TinySettings
-from bioner.settings.settings import BACKBONE_ALIASES
+from bioner.settings.settings import BACKBONES
 from bioner.training import modeling
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
@@ -148,7 +148,7 @@ def test_aliases() -> None:
     assert modeling.resolve_backbone("pubmedbert") == (
         "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext")
     assert modeling.resolve_backbone("some/local/dir") == "some/local/dir"
-    assert set(BACKBONE_ALIASES) >= {"bert-base", "biobert", "pubmedbert", "tiny", "minilm"}
+    assert set(BACKBONES) >= {"bert-base", "biobert", "pubmedbert", "tiny", "minilm"}
 
 
 def test_minilm_alias_resolves_to_installed_package(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from ..errors import UserError
-from ..settings.settings import BACKBONE_ALIASES, defaults
+from ..settings.labels import TEST_SETS, VIEW_FIELDS
+from ..settings.settings import BACKBONES, defaults
 from ..settings.strategies import STRATEGY_NAMES
 
 
@@ -54,7 +55,7 @@ def numeric(flag: str) -> Callable[[str], int | float]:
 #: default appended (`_from_params`).
 FLAG_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
     "strategy": ("strategy", {"choices": STRATEGY_NAMES, "help": "how gold and silver are mixed"}),
-    "backbone": ("backbone", {"help": "alias (" + " | ".join(BACKBONE_ALIASES) + "), HF id or local path"}),
+    "backbone": ("backbone", {"help": "alias (" + " | ".join(BACKBONES) + "), HF id or local path"}),
     "seed": ("seed", {"type": int, "help": "training seed: weight init and shuffling"}),
     "epochs": ("train.epochs", {"type": float, "help": "training epochs (a float)"}),
     "batch_size": ("train.batch_size", {"type": int, "help": "sentences per batch"}),
@@ -174,10 +175,10 @@ def _add_evaluate(sub: Any) -> None:
              "micro P/R/F1)")
     p.add_argument("--checkpoint", required=True, help="a model directory or a Hugging Face Hub model id")
     p.add_argument("--revision", help="Hub model ids only: branch, tag or commit sha (default: main)")
-    p.add_argument("--test_set", action="append", choices=["test_bc5cdr", "test_pubmed"],
+    p.add_argument("--test_set", action="append", choices=list(TEST_SETS),
                    help="test set to score; repeat for several, scored in one process (default: none)")
     p.add_argument("--test_file", help="any gold JSONL (tokens + --field), gold only for --types (default: none)")
-    p.add_argument("--field", choices=["decoded_tags", "decoded_tags_pseudo_final"],
+    p.add_argument("--field", choices=list(VIEW_FIELDS.values()),
                    help="--test_file: the gold label field (default: decoded_tags_pseudo_final)")
     p.add_argument("--types", help="--test_file: comma-separated types the file is gold for, e.g. Gene,Disease "
                    "(default: the types it contains); predictions of other types are set to O")

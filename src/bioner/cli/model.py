@@ -7,6 +7,7 @@ import argparse
 import functools
 from pathlib import Path
 
+from ..data.metrics import COLUMNS
 from ..errors import UserError
 from ..io.atomic import check_writable
 
@@ -14,9 +15,10 @@ from ..io.atomic import check_writable
 def print_scores(res: dict) -> None:
     print(f"{res.get('test_set') or res['file']}: {res['sentences']} sentences, "
           f"types {', '.join(res['annotated_types'])}")
-    print(f"  {'entity':<10} {'P':>7} {'R':>7} {'F1':>7} {'support':>8}")
+    heads = {"precision": "P", "recall": "R", "f1": "F1"}
+    print(f"  {'entity':<10} " + " ".join(f"{heads.get(c, c):>{8 if c == 'support' else 7}}" for c in COLUMNS))
     for t, row in [*res["per_entity"].items(), ("micro", res["micro"])]:
-        print(f"  {t:<10} {row['precision']:7.4f} {row['recall']:7.4f} {row['f1']:7.4f} {row['support']:8d}")
+        print(f"  {t:<10} " + " ".join(f"{row[c]:8d}" if c == "support" else f"{row[c]:7.4f}" for c in COLUMNS))
 
 
 def _types_flag(raw: str | None) -> tuple[str, ...] | None:

@@ -46,14 +46,24 @@ def scoring_views(gold: list[list[str]], pred: list[list[str]], types: tuple[str
     return gold, pred
 
 
+#: The score columns of a row, in display order. A metrics.json key is `<test set prefix>_<column>` (micro) or
+#: `<test set prefix>_<column>_<Type>`; metrics.json, the study report, the model card and the CLI read these.
+COLUMNS = ("precision", "recall", "f1", "support")
+
+
+def metric_key(prefix: str, column: str, entity: str | None = None) -> str:
+    """`bc5cdr_f1` (micro: entity None or "micro") or `bc5cdr_f1_Chemical`."""
+    return f"{prefix}_{column}" if entity in (None, "micro") else f"{prefix}_{column}_{entity}"
+
+
 def _support(gold: list[list[str]], types: tuple[str, ...]) -> int:
     return sum(1 for seq in gold for t in seq if t.startswith("B-") and t[2:] in types)
 
 
 def _row(r: dict | None, gold_support: int) -> dict:
     r = r or {}
-    return {"precision": float(r.get("precision", 0.0)), "recall": float(r.get("recall", 0.0)),
-            "f1": float(r.get("f1-score", 0.0)), "support": int(gold_support)}
+    seqeval = {"precision": "precision", "recall": "recall", "f1": "f1-score"}
+    return {c: int(gold_support) if c == "support" else float(r.get(seqeval[c], 0.0)) for c in COLUMNS}
 
 
 def flat(scores: dict, prefix: str = "") -> dict[str, float]:

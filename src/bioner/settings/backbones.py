@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..hints import override
-from .settings import BACKBONE_ALIASES, model_id
+from .settings import BACKBONES, model_id
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def check_backbone(backbone: str) -> None:
         minilm_path()
         return
     target = model_id(backbone)
-    aliases = ", ".join(BACKBONE_ALIASES)
+    aliases = ", ".join(BACKBONES)
     local = Path(target).expanduser()
     if local.is_dir():
         if not (local / "config.json").is_file():

