@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# Offline everywhere; one torch thread per test process (oversubscribed OpenMP threads are ~50x slower on
-# 2 cores when anything else runs). Set before torch/transformers/huggingface_hub are imported.
+# Offline everywhere; one torch thread per test process (oversubscribed OpenMP threads are far slower when
+# anything else runs: docs/benchmarks.md). Set before torch/transformers/huggingface_hub are imported.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

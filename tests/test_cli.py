@@ -188,7 +188,7 @@ def test_validate_does_not_import_torch() -> None:
 
 
 def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> None:
-    """What a person reads (issue 17.7): a first line before torch is imported, one line per logging step with
+    """What a person reads: a first line before torch is imported, one line per logging step with
     numbers, no blank lines, no raw log dicts."""
     cmd = [sys.executable, "-X", "importtime", "-m", "bioner.cli", "train", "--data_dir", str(small_sample_dir),
            "--output_dir", str(tmp_path / "m"), "--epochs", "0.5", "-s", "silver.ratio=1", *TINY_FLAGS]

@@ -1,4 +1,4 @@
-"""A fifth entity type end to end with no code change (issue 16 s.3): a sample variant with Species mentions and a
+"""A fifth entity type end to end with no code change: a sample variant with Species mentions and a
 species dictionary; `sources.silver: [Virus, Gene, Species]` and a `Species` dictionary -> distant (relabel) ->
 train -> evaluate -> predict -> aggregate -> report.
 

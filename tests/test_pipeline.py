@@ -1,4 +1,4 @@
-"""End to end: the DVC experiment workflow of the README in a temporary git repository (issue 4).
+"""End to end: the DVC experiment workflow of the README in a temporary git repository.
 
 A copy of the working tree (what `git clone` would give once committed: tracked and untracked-not-ignored files)
 is committed into a fresh repository, with params.yaml shrunk to a seconds-long run (sample corpus, a very small

@@ -1,4 +1,4 @@
-"""`bioner grid` + `dvc queue start` + `bioner report` for real: a small grid on the sample (issue 5)."""
+"""`bioner grid` + `dvc queue start` + `bioner report` for real: a small grid on the sample."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: Every numeric flag that is not a setting, with what it allows: checked when the command line is parsed,
-#: before any work (`--batch_size -1` used to tag nothing and exit 0). The flags that set a setting
+#: before any work (`--batch_size -1` would tag nothing and exit 0). The flags that set a setting
 #: (FLAG_ALIASES: train's --epochs, --batch_size, ...) are validated by the settings schema like `-s key=value`.
 NUMERIC_FLAGS: dict[str, tuple[type, int, str]] = {
     "batch_size": (int, 1, "an integer >= 1"),

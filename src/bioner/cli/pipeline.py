@@ -86,8 +86,7 @@ def cmd_distant(args: argparse.Namespace) -> None:
 
 #: back to the committed params.yaml after a rejected `dvc exp run -S`. Not `git checkout params.yaml`: DVC
 #: rewrites the file and git's index during the run, and the index can end up with the rejected file's stat
-#: under the committed content: git then sees no change (git status is clean) and restores nothing (seen with
-#: DVC 3.67, not every time).
+#: under the committed content: git then sees no change (git status is clean) and restores nothing.
 RESTORE_PARAMS = "git show HEAD:params.yaml > params.yaml && dvc checkout"
 
 

@@ -1,6 +1,6 @@
 """One writer per output: an exclusive lock held while a run writes a directory, naming its holder.
 
-Two `bioner train` runs into one --output_dir used to delete each other's half-written model. The lock is a
+Two `bioner train` runs into one --output_dir would delete each other's half-written model. The lock is a
 file `.<name>.lock` beside the directory, locked with `flock` (the kernel drops it when the holder dies, even on
 `kill -9`, so a lock is never stale) and holding the holder's pid, host, start time and command line for the
 refusal message. Hand-written rather than `filelock.FileLock`: that one truncates the lock file on every

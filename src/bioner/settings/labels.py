@@ -131,7 +131,7 @@ SEED_TYPES = EntityTypes(("Chemical", "Disease"), ("Virus", "Gene"))
 
 
 def check_dictionary_types(silver: Sequence[str], dictionary_types: Sequence[str]) -> None:
-    """ValueError unless the dictionary types (distant.dictionaries keys, #16) are exactly sources.silver's.
+    """ValueError unless the dictionary types (distant.dictionaries keys) are exactly sources.silver's.
 
     With `distant.mode=relabel` the dictionaries produce the silver labels, so they name the silver types; label
     ids follow the order of `sources.silver`, so the two must agree as sets (in any order).

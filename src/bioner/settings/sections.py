@@ -108,7 +108,7 @@ class TrainSettings(_Strict):
     eval_batch_size: int = Field(64, ge=1)
     learning_rate: PositiveOrAuto = "auto"
     #: lr used when learning_rate is 'auto': pretrained backbones (the seed's 2e-5) and random-init `tiny`
-    #: (2e-5 teaches a random-init model nothing in 3 epochs; 2e-3 is what calibration found).
+    #: (docs/results.md: why 2e-3).
     auto_lr_pretrained: float = Field(2.0e-5, gt=0)
     auto_lr_random_init: float = Field(2.0e-3, gt=0)
     weight_decay: float = Field(0.01, ge=0)
@@ -120,8 +120,9 @@ class TrainSettings(_Strict):
     dataloader_workers: Annotated[int | Literal["auto"],
                                   _auto_or(0, strict=False, message="allowed: 'auto' or an integer >= 0")] = "auto"
     #: CPU threads for torch; 'auto' = OMP_NUM_THREADS if set, else the cores no other process is busy on when
-    #: training starts (bioner.training.threads: torch's own default, every core, ran ~10x slower next to one busy
-    #: process). With `dvc queue start -j N` on a CPU set it to cores / N: the N runs start at the same time.
+    #: training starts (bioner.training.threads; torch's own default, every core, is far slower next to a busy
+    #: process: docs/benchmarks.md). With `dvc queue start -j N` on a CPU set it to cores / N: the N runs start
+    #: at the same time.
     cpu_threads: Annotated[int | Literal["auto"],
                            _auto_or(1, strict=False, message="allowed: 'auto' or an integer >= 1")] = "auto"
     launcher: Literal["none", "torchrun"] = "none"
