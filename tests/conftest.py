@@ -73,6 +73,8 @@ sys.addaudithook(_audit)
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
+pytest_plugins = ["reliability_fixtures"]  # the reliability tests' shared trained model
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _temp_cwd(tmp_path_factory: pytest.TempPathFactory) -> object:

@@ -1,4 +1,4 @@
-"""Reliability rows of the tagger, in tests/test_reliability.py's style: bad checkpoints (label map
+"""Reliability rows of the tagger, in the style of tests/test_reliability_*.py: bad checkpoints (label map
 missing or inconsistent), quantizing where it cannot run, devices that are not there, Hub ids offline, bad
 evaluate --test_file input. Each row drives `bioner.cli.pipeline.main` and the Python API: exit code 2 and one line for
 the CLI, a typed exception for the API, and no output file written. The Hub-over-HTTP rows (missing repo or
