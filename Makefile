@@ -1,10 +1,11 @@
-# BioNER-DS developer targets. `make demo` = set-up + offline end-to-end demo; `make test` = the test suite.
+# BioNER-DS developer targets. `make demo` = set-up + offline end-to-end demo; `make test` = the test suite,
+# `make test-fast` = its unit tests.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test lint study study-minilm study-distant bench clean
+.PHONY: setup demo test test-fast lint study study-minilm study-distant bench clean
 
 $(BIN)/bioner: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,9 +20,15 @@ setup: $(BIN)/bioner
 demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo
 
+# The whole suite (what CI runs). -v names each test as it starts: no silent minutes.
 test: setup
 	$(BIN)/ruff check src tests benchmarks
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -v
+
+# The fast lane: every test not marked `slow` (those train models, drive DVC or start CLI subprocesses).
+test-fast: setup
+	$(BIN)/ruff check src tests benchmarks
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -v -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -75,6 +75,16 @@ import yaml  # noqa: E402
 
 pytest_plugins = ["reliability_fixtures"]  # the reliability tests' shared trained model
 
+#: Fixtures that train a model, build a DVC repo or run a distributed job: a test that uses one is `slow` (left out
+#: of `make test-fast`, run by `make test` and CI). Tests that start the CLI in a subprocess are marked by hand.
+SLOW_FIXTURES = frozenset({"trained", "pickle_model", "evals", "trained_ckpt", "run", "ddp_run", "repo"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _temp_cwd(tmp_path_factory: pytest.TempPathFactory) -> object:

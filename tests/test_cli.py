@@ -187,6 +187,7 @@ def test_validate_does_not_import_torch() -> None:
     assert out.strip().splitlines()[-1] == "0 False"
 
 
+@pytest.mark.slow  # a real training in a subprocess
 def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> None:
     """What a person reads: a first line before torch is imported, one line per logging step with
     numbers, no blank lines, no raw log dicts."""

@@ -41,6 +41,8 @@ def _patched(self, *a, **k):
 T.WeightedTokenTrainer.__init__ = _patched
 
 from bioner.cli import main
+
+pytestmark = pytest.mark.slow  # trainings killed and resumed in subprocesses
 sys.exit(main(sys.argv[1:]))
 """
 
