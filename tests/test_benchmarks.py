@@ -65,6 +65,7 @@ def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
     assert big["rc"] == 0 and big["names"] >= 3000 and big["peak_rss_mib"] > 0
 
 
+@pytest.mark.slow  # trains a model and runs the predict benchmark in subprocesses
 def test_bench_predict_fp32_int8_pipeline(tmp_path: Path, small_sample_dir: Path, tiny_backbone: Path) -> None:
     from bioner.settings import settings as S
     from bioner.training.run import train
