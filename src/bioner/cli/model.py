@@ -7,9 +7,9 @@ import argparse
 import functools
 from pathlib import Path
 
-from ..data.metrics import COLUMNS
 from ..errors import UserError
 from ..io.atomic import check_writable
+from ..settings.labels import COLUMNS
 
 
 def print_scores(res: dict) -> None:

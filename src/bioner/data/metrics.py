@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from seqeval.metrics import classification_report
 
+from ..settings.labels import COLUMNS
 from .corpus import repair_iob2
 
 
@@ -44,16 +45,6 @@ def scoring_views(gold: list[list[str]], pred: list[list[str]], types: tuple[str
         gold = [restrict_to_types(g, types) for g in gold]
         pred = [restrict_to_types(p, types) for p in pred]
     return gold, pred
-
-
-#: The score columns of a row, in display order. A metrics.json key is `<test set prefix>_<column>` (micro) or
-#: `<test set prefix>_<column>_<Type>`; metrics.json, the study report, the model card and the CLI read these.
-COLUMNS = ("precision", "recall", "f1", "support")
-
-
-def metric_key(prefix: str, column: str, entity: str | None = None) -> str:
-    """`bc5cdr_f1` (micro: entity None or "micro") or `bc5cdr_f1_Chemical`."""
-    return f"{prefix}_{column}" if entity in (None, "micro") else f"{prefix}_{column}_{entity}"
 
 
 def _support(gold: list[list[str]], types: tuple[str, ...]) -> int:

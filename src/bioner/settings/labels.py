@@ -223,6 +223,16 @@ TEST_SETS: dict[str, TestSet] = {t.name: t for t in (
             about="PubMed test: 100 sentences; with so few sentences its F1s move by several points between seeds"),
 )}
 
+#: The score columns of a row, in display order. A metrics.json key is `<test set prefix>_<column>` (micro) or
+#: `<test set prefix>_<column>_<Type>`; metrics.json, the study report, the model card and the CLI read these.
+COLUMNS = ("precision", "recall", "f1", "support")
+
+
+def metric_key(prefix: str, column: str, entity: str | None = None) -> str:
+    """`bc5cdr_f1` (micro: entity None or "micro") or `bc5cdr_f1_Chemical`."""
+    return f"{prefix}_{column}" if entity in (None, "micro") else f"{prefix}_{column}_{entity}"
+
+
 #: The five files of the Hub dataset, relative to the data root.
 DATA_FILES: dict[str, str] = {
     "train": "bc5cdr/bc5cdr_train.jsonl",

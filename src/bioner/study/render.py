@@ -7,9 +7,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..data.metrics import COLUMNS
 from ..io.atomic import atomic_open
 from ..settings.configs import RATIO_STUDY_STRATEGY
+from ..settings.labels import COLUMNS
 from .groups import _TS_PREFIXES, COLLAPSE_F1, SHOWN_RUNTIME
 
 

@@ -28,7 +28,7 @@ import yaml
 from ..errors import UserError
 from ..io.atomic import write_json, write_yaml
 from ..settings.configs import config_name
-from ..settings.labels import TEST_SETS
+from ..settings.labels import COLUMNS, TEST_SETS, metric_key
 from ..settings.strategies import STRATEGIES, Strategy
 
 
@@ -80,12 +80,12 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     applicable = {short_name(name): res for name, res in evals.items() if is_applicable(res)}
     out: dict[str, float] = {}
     for p, res in applicable.items():
-        out[f"{p}_f1"] = round(float(res["micro"]["f1"]), 4)
+        out[metric_key(p, "f1")] = round(float(res["micro"]["f1"]), 4)
         for etype, row in res["per_entity"].items():
-            out[f"{p}_f1_{etype}"] = round(float(row["f1"]), 4)
+            out[metric_key(p, "f1", etype)] = round(float(row["f1"]), 4)
     for p, res in applicable.items():
-        out[f"{p}_precision"] = round(float(res["micro"]["precision"]), 4)
-        out[f"{p}_recall"] = round(float(res["micro"]["recall"]), 4)
+        for column in ("precision", "recall"):
+            out[metric_key(p, column)] = round(float(res["micro"][column]), 4)
     run = snapshot.get("run") or {}
     last = run.get("phase2") or run.get("phase1") or {}
     if last.get("best_validation_f1") is not None:
@@ -96,9 +96,10 @@ def flat_metrics(evals: dict[str, dict[str, Any]], snapshot: dict[str, Any]) -> 
     # per-entity P/R and gold-span support: what `bioner report` needs for its table and N/A rule
     for p, res in applicable.items():
         for etype, row in res["per_entity"].items():
-            out[f"{p}_precision_{etype}"] = round(float(row["precision"]), 4)
-            out[f"{p}_recall_{etype}"] = round(float(row["recall"]), 4)
-            out[f"{p}_support_{etype}"] = int(row["support"])
+            for column in COLUMNS:
+                if column != "f1":
+                    out[metric_key(p, column, etype)] = int(row[column]) if column == "support" else \
+                        round(float(row[column]), 4)
     if run.get("cpu_threads") is not None:  # what train.cpu_threads (auto: the idle cores) came to
         out["train_threads"] = int(run["cpu_threads"])
     if last.get("wall_s") is not None:

@@ -9,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..data.metrics import COLUMNS, metric_key
-from ..settings.labels import TEST_SETS
+from ..settings.labels import COLUMNS, TEST_SETS, metric_key
 from ..settings.settings import base_model_id
 from ..settings.strategies import STRATEGIES, Strategy
 
