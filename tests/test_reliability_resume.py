@@ -21,6 +21,8 @@ from bioner.settings import settings as S
 from bioner.settings.labels import DATA_FILES
 from reliability_helpers import TINY_SETS, _count_training_steps, copy_data, run_cli
 
+pytestmark = pytest.mark.slow  # trainings killed and resumed in subprocesses
+
 _STALLING_TRAIN = """
 import os, sys, time
 from pathlib import Path
@@ -41,8 +43,6 @@ def _patched(self, *a, **k):
 T.WeightedTokenTrainer.__init__ = _patched
 
 from bioner.cli import main
-
-pytestmark = pytest.mark.slow  # trainings killed and resumed in subprocesses
 sys.exit(main(sys.argv[1:]))
 """
 
