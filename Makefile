@@ -1,11 +1,12 @@
-# BioNER-DS developer targets. `make demo` = set-up + offline end-to-end demo; `make test` = the test suite.
+# BioNER-DS developer targets. `make demo` = set-up + offline end-to-end demo; `make test` = the test suite,
+# `make test-fast` = its unit tests.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LOCK ?= requirements.lock
 WHEELS ?= /opt/wheels
 
-.PHONY: setup lock reproduce demo test lint study study-minilm study-distant study-virus bench clean
+.PHONY: setup lock reproduce demo test test-fast lint study study-minilm study-distant study-virus bench clean
 
 # The whole environment from the lock (exact versions + hashes, torch the CPU build: docs/reproducibility.md);
 # the package itself without its dependencies, built by the locked setuptools.
@@ -35,9 +36,15 @@ demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo
 	@echo "next: source $(BIN)/activate  (then dvc exp run, bioner ...; see README.md)"
 
+# The whole suite (what CI runs). -v names each test as it starts: no silent minutes.
 test: setup
 	$(BIN)/ruff check src tests benchmarks
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -v  # -v: each test's name as it starts (some take minutes), [n/total]
+
+# The fast lane: every test not marked `slow` (those train models, drive DVC or start CLI subprocesses).
+test-fast: setup
+	$(BIN)/ruff check src tests benchmarks
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -v -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -56,7 +63,7 @@ study: setup
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1; done
 	$(BIN)/bioner grid --study ratios --ratios 1,2,4 --backbone tiny --prefix real- \
 		-S data.source=$(DATA) -S train.cpu_threads=1
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The pretrained-encoder study of docs/results.md (MiniLM, lr 5e-5, 3 epochs, silver 1:1, one torch thread per
@@ -72,7 +79,7 @@ study-minilm: setup
 		$(BIN)/dvc exp run --queue -n mini-$$st-r$(MINILM_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
 			-S silver.ratio=$(MINILM_RATIO) -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05; \
 	done; done
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The distant-supervision rule row of docs/results.md: the silver relabelled from DATA's dictionaries, with and
@@ -85,7 +92,7 @@ study-distant: setup
 		$(BIN)/dvc exp run --queue -n tiny-partial-relabel-stop-r1-s$$s -S strategy=joint_partial -S backbone=tiny -S silver.ratio=1 \
 			-S seed=$$s -S data.source=$(DATA) -S train.cpu_threads=1 -S distant.mode=relabel \
 			-S 'distant.stop=[ER,RT,CT,PD]'; done
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The virus study of docs/results.md: the 4-type model on real dictionaries (ICTV VMR + viruses.txt for Virus,

@@ -1,4 +1,4 @@
-"""Data preparation: the project's `bioner.align.encode` vs a per-sentence tokenizer loop.
+"""Data preparation: the project's `bioner.training.align.encode` vs a per-sentence tokenizer loop.
 
 Both turn the same words + 9-tag BIO tags into input_ids / attention_mask / labels (first sub-token labelled,
 -100 elsewhere) with the same fast tokenizer and max_length:
@@ -32,12 +32,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import common  # noqa: E402  (sets thread/offline env before torch is imported)
 from datasets import Dataset  # noqa: E402
 
-from bioner import align  # noqa: E402
-from bioner.align import IGNORE, encode  # noqa: E402
-from bioner.corpus import load_corpus  # noqa: E402
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES  # noqa: E402
-from bioner.modeling import build_tiny, load_tokenizer, resolve_backbone  # noqa: E402
-from bioner.settings import TinySettings  # noqa: E402
+from bioner.data.corpus import load_corpus  # noqa: E402
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES  # noqa: E402
+from bioner.settings.sections import TinySettings  # noqa: E402
+from bioner.training import align  # noqa: E402
+from bioner.training.align import IGNORE, encode  # noqa: E402
+from bioner.training.modeling import build_tiny, load_tokenizer, resolve_backbone  # noqa: E402
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 

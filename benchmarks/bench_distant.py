@@ -37,11 +37,11 @@ import common  # noqa: E402,I001
 
 from seqeval.metrics.sequence_labeling import get_entities  # noqa: E402
 
-from bioner.corpus import load_corpus  # noqa: E402
+from bioner.data.corpus import load_corpus  # noqa: E402
 from bioner.distant.labelling import relabel, score_labelling  # noqa: E402
 from bioner.distant.lexicon import MatchRules, fold, load_lexicon  # noqa: E402
 from bioner.distant.matcher import Matcher  # noqa: E402
-from bioner.labels import DATA_FILES, FIELD_FULL  # noqa: E402
+from bioner.settings.labels import DATA_FILES, FIELD_FULL  # noqa: E402
 
 DICTS = {"Virus": "dictionaries/viruses.txt", "Gene": "dictionaries/genes.txt"}
 AMBIGUOUS = ["ER", "RT", "CT", "PD"]

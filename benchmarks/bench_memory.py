@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402,I001
 
-from bioner.labels import DATA_FILES  # noqa: E402  (no torch: labels is plain Python)
+from bioner.settings.labels import DATA_FILES  # noqa: E402  (no torch: labels is plain Python)
 
 BIN = Path(sys.executable).parent
 SPLITS = tuple(DATA_FILES[k] for k in ("train", "validation", "test_bc5cdr", "silver"))

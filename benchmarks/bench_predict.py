@@ -41,13 +41,13 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
-from bioner.corpus import load_corpus  # noqa: E402
-from bioner.evaluation import evaluate  # noqa: E402
-from bioner.inference import tag_words  # noqa: E402
-from bioner.labels import FIELD_FULL, TEST_SETS  # noqa: E402
-from bioner.modeling import load_checkpoint  # noqa: E402
-from bioner.prediction import extract_spans, read_records  # noqa: E402
-from bioner.tagger import Tagger  # noqa: E402
+from bioner.data.corpus import load_corpus  # noqa: E402
+from bioner.settings.labels import FIELD_FULL, TEST_SETS  # noqa: E402
+from bioner.tagging.evaluation import evaluate  # noqa: E402
+from bioner.tagging.inference import tag_words  # noqa: E402
+from bioner.tagging.prediction import extract_spans, read_records  # noqa: E402
+from bioner.tagging.tagger import Tagger  # noqa: E402
+from bioner.training.modeling import load_checkpoint  # noqa: E402
 
 Span = tuple[str, int, int]
 

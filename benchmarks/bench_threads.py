@@ -4,7 +4,7 @@ The sample training of `params.yaml` (synthetic sample, `tiny` backbone, joint_u
 `bioner train` in a fresh process per measurement, with
 - 0 or 1 (--busy) other CPU-bound processes running (`python -c "while True: pass"`, started before the run
   and killed after it), and
-- `-s train.cpu_threads=<all cores>` (torch's default, the old `auto`), `=1`, and `=auto` (bioner.threads: the
+- `-s train.cpu_threads=<all cores>` (torch's default, the old `auto`), `=1`, and `=auto` (bioner.training.threads: the
   cores no other process is busy on when training starts), with OMP_NUM_THREADS unset in the child.
 The figure is the Trainer's wall time (config_snapshot.yaml run.phase1.wall_s: imports and data preparation
 excluded). It prints, per background load, each setting's time and its ratio to the best of the two fixed

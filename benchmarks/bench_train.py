@@ -3,8 +3,8 @@
 Same model (same initial weights), same encoded BC5CDR train sentences (single_source, 5-tag), same batch size,
 learning rate, schedule and number of optimizer steps:
 
-- ours: `bioner.training.WeightedTokenTrainer` + `Collator` with the TrainingArguments `bioner train` builds
-  (`training.runtime.training_args`: length-grouped batches, weight/source columns), evaluation and saving off;
+- ours: `bioner.trainer.WeightedTokenTrainer` + `Collator` with the TrainingArguments `bioner train` builds
+  (`runtime.training_args`: length-grouped batches, weight/source columns), evaluation and saving off;
 - seed: a plain `transformers.Trainer` + `DataCollatorForTokenClassification` (dynamic padding, random order,
   no length grouping);
 - context: the seed's Trainer with every sentence padded to 512 (the collator's padding="max_length").
@@ -45,11 +45,12 @@ from transformers import (  # noqa: E402
 from transformers.trainer_callback import PrinterCallback  # noqa: E402
 from transformers.trainer_pt_utils import get_length_grouped_indices  # noqa: E402
 
-from bioner import modeling, training  # noqa: E402
-from bioner.align import encode  # noqa: E402
-from bioner.corpus import load_corpus  # noqa: E402
-from bioner.labels import DATA_FILES  # noqa: E402
-from bioner.settings import from_dict  # noqa: E402
+from bioner.training import runtime, trainer
+from bioner.training import modeling  # noqa: E402
+from bioner.training.align import encode  # noqa: E402
+from bioner.data.corpus import load_corpus  # noqa: E402
+from bioner.settings.labels import DATA_FILES  # noqa: E402
+from bioner.settings.settings import from_dict  # noqa: E402
 
 #: backbone row -> (optimizer steps measured, also run the pad-512 context row?)
 DEFAULT_STEPS = {"tiny": 150, "minilm": 40, "bert-base-random": 8}
@@ -152,7 +153,7 @@ def main() -> None:
         n_steps = steps[kind]
         total = n_steps + args.warmup
         ours_args = dataclasses.replace(
-            training.runtime.training_args(s, work / "ours", s.train.epochs, lr, len(ds)),
+            runtime.training_args(s, work / "ours", s.train.epochs, lr, len(ds)),
             max_steps=total, eval_strategy="no", save_strategy="no", load_best_model_at_end=False,
             logging_strategy="no", logging_first_step=False, disable_tqdm=True)
         seed_kw = dict(output_dir=str(work / "seed"), per_device_train_batch_size=args.batch_size,
@@ -161,8 +162,8 @@ def main() -> None:
                        eval_strategy="no", save_strategy="no", logging_strategy="no", report_to="none",
                        disable_tqdm=True, use_cpu=not torch.cuda.is_available())
         setups = [
-            ("ours: WeightedTokenTrainer, length-grouped", training.WeightedTokenTrainer, ours_args,
-             training.Collator(tok), True),
+            ("ours: WeightedTokenTrainer, length-grouped", trainer.WeightedTokenTrainer, ours_args,
+             trainer.Collator(tok), True),
             ("seed: Trainer, DataCollatorForTokenClassification, random order", Trainer,
              TrainingArguments(**seed_kw), DataCollatorForTokenClassification(tok), False),
         ]

@@ -144,8 +144,8 @@ def save_json(path: str | Path | None, payload: dict[str, Any]) -> None:
 
 def sample_data_dir(root: str | Path) -> Path:
     """The synthetic sample corpus (default sizes) in the Hub layout under root/raw (written once)."""
-    from bioner.labels import DATA_FILES
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
+    from bioner.settings.labels import DATA_FILES
 
     d = Path(root) / "raw"
     if not all((d / rel).is_file() for rel in DATA_FILES.values()):

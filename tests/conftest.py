@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# Offline everywhere; one torch thread per test process (oversubscribed OpenMP threads are ~50x slower on
-# 2 cores when anything else runs). Set before torch/transformers/huggingface_hub are imported.
+# Offline everywhere; one torch thread per test process (oversubscribed OpenMP threads are far slower when
+# anything else runs: docs/benchmarks.md). Set before torch/transformers/huggingface_hub are imported.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -81,6 +81,18 @@ sys.addaudithook(_audit)
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
+pytest_plugins = ["reliability_fixtures"]  # the reliability tests' shared trained model
+
+#: Fixtures that train a model, build a DVC repo or run a distributed job: a test that uses one is `slow` (left out
+#: of `make test-fast`, run by `make test` and CI). Tests that start the CLI in a subprocess are marked by hand.
+SLOW_FIXTURES = frozenset({"trained", "pickle_model", "evals", "trained_ckpt", "run", "ddp_run", "repo"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _temp_cwd(tmp_path_factory: pytest.TempPathFactory) -> object:
@@ -106,7 +118,7 @@ def _no_user_files() -> object:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic sample corpus (default sizes) in the Hub layout."""
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
 
     d = tmp_path_factory.mktemp("sample") / "raw"
     write_sample_corpus(d, seed=0)
@@ -116,7 +128,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small sample corpus for fast strategy smoke tests."""
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
 
     d = tmp_path_factory.mktemp("small_sample") / "raw"
     write_sample_corpus(d, seed=0, sizes={"train": 120, "validation": 40, "test_bc5cdr": 40, "silver": 240,
@@ -127,10 +139,10 @@ def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_backbone(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> Path:
     """A tiny random-init BERT + WordPiece vocab trained on the small sample."""
-    from bioner.corpus import load_corpus
-    from bioner.labels import DATA_FILES, FIELD_FULL
-    from bioner.modeling import build_tiny
-    from bioner.settings import TinySettings
+    from bioner.data.corpus import load_corpus
+    from bioner.settings.labels import DATA_FILES, FIELD_FULL
+    from bioner.settings.sections import TinySettings
+    from bioner.training.modeling import build_tiny
 
     texts = []
     for key in ("train", "silver"):

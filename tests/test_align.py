@@ -1,4 +1,4 @@
-"""Sub-token alignment (bioner.align): first sub-token labelled, zero-sub-token words, truncation."""
+"""Sub-token alignment (bioner.training.align): first sub-token labelled, zero-sub-token words, truncation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from datasets import Dataset
 
-from bioner.align import IGNORE, empty_words, encode, first_subtoken_labels
-from bioner.labels import SEED_TYPES
-from bioner.modeling import load_tokenizer
+from bioner.settings.labels import SEED_TYPES
+from bioner.training.align import IGNORE, empty_words, encode, first_subtoken_labels
+from bioner.training.modeling import load_tokenizer
 
 L2I = SEED_TYPES.scheme("gold+silver").label2id
 
@@ -71,7 +71,7 @@ def test_truncation_counted_and_logged(tok, caplog: pytest.LogCaptureFixture) ->
     long_words = ["aspirin", "causes", "hepatitis"] * 10
     long_tags = ["B-Chemical", "O", "B-Disease"] * 10
     short = (["aspirin", "."], ["B-Chemical", "O"])
-    with caplog.at_level(logging.WARNING, logger="bioner.align"):
+    with caplog.at_level(logging.WARNING, logger="bioner.training.align"):
         ds = encode([long_words, short[0], long_words], [long_tags, short[1], long_tags], L2I, tok,
                     max_length=12, desc="align test")
     assert ds["truncated"] == [True, False, True]
@@ -84,7 +84,7 @@ def test_truncation_counted_and_logged(tok, caplog: pytest.LogCaptureFixture) ->
 
 
 def test_no_truncation_no_warning(tok, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bioner.align"):
+    with caplog.at_level(logging.WARNING, logger="bioner.training.align"):
         ds = encode([["aspirin", "\x07"]], [["B-Chemical", "O"]], L2I, tok, max_length=64)
     assert ds["truncated"] == [False]
     assert not [r for r in caplog.records if "truncated" in r.getMessage()]
@@ -105,8 +105,8 @@ def test_extra_columns_and_unlabelled(tok) -> None:
 def test_matches_a_reference_alignment_on_a_whole_corpus(tok, sample_dir: Path, max_length: int) -> None:
     """encode() (whatever fast path it takes) equals the straightforward per-sentence alignment from the
     tokenizer's own word_ids(), on thousands of sentences (several map batches), with and without truncation."""
-    from bioner.corpus import load_corpus
-    from bioner.labels import DATA_FILES, FIELD_FULL
+    from bioner.data.corpus import load_corpus
+    from bioner.settings.labels import DATA_FILES, FIELD_FULL
 
     c = load_corpus(sample_dir / DATA_FILES["silver"], FIELD_FULL)
     tokens = [list(t) for t in c.tokens[:2500]]

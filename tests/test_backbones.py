@@ -1,4 +1,5 @@
-"""Backbone checks before any work (bioner.backbones) and hints in the syntax of the command run (issue 17.6)."""
+"""Backbone checks before any work (bioner.settings.backbones) and hints in the syntax of the command run (issue
+17.6)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bioner import backbones, hints
-from bioner.backbones import BackboneError, check_backbone
-from bioner.cli import main
+from bioner import hints
+from bioner.cli.pipeline import main
+from bioner.settings import backbones
+from bioner.settings.backbones import BackboneError, check_backbone
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +118,7 @@ def test_backbone_checks_do_not_import_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from bioner.backbones import check_backbone; check_backbone('tiny'); "
+    code = ("import sys; from bioner.settings.backbones import check_backbone; check_backbone('tiny'); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

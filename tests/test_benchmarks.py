@@ -50,7 +50,7 @@ def test_bench_train_measures_both_setups(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
-    from bioner.sample import write_sample_corpus
+    from bioner.data.sample import write_sample_corpus
 
     data = tmp_path / "data"
     write_sample_corpus(data, seed=0, sizes={"train": 20, "validation": 5, "test_bc5cdr": 5, "silver": 300,
@@ -65,9 +65,10 @@ def test_bench_distant_matchers_agree(tmp_path: Path) -> None:
     assert big["rc"] == 0 and big["names"] >= 3000 and big["peak_rss_mib"] > 0
 
 
+@pytest.mark.slow  # trains a model and runs the predict benchmark in subprocesses
 def test_bench_predict_fp32_int8_pipeline(tmp_path: Path, small_sample_dir: Path, tiny_backbone: Path) -> None:
-    from bioner import settings as S
-    from bioner.training import train
+    from bioner.settings import settings as S
+    from bioner.training.run import train
 
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 0,
                      "train": {"epochs": 2, "learning_rate": 5e-3}})

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.cli import main
+from bioner.cli.pipeline import main
+from bioner.settings import settings as S
 
 TINY_FLAGS = ["-s", "tiny.hidden_size=32", "-s", "tiny.intermediate_size=64", "-s", "tiny.num_layers=1",
               "-s", "tiny.vocab_size=1000", "-s", "train.max_length=64"]
@@ -187,8 +187,9 @@ def test_validate_does_not_import_torch() -> None:
     assert out.strip().splitlines()[-1] == "0 False"
 
 
+@pytest.mark.slow  # a real training in a subprocess
 def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> None:
-    """What a person reads (issue 17.7): a first line before torch is imported, one line per logging step with
+    """What a person reads: a first line before torch is imported, one line per logging step with
     numbers, no blank lines, no raw log dicts."""
     cmd = [sys.executable, "-X", "importtime", "-m", "bioner.cli", "train", "--data_dir", str(small_sample_dir),
            "--output_dir", str(tmp_path / "m"), "--epochs", "0.5", "-s", "silver.ratio=1", *TINY_FLAGS]
@@ -212,8 +213,8 @@ def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> 
 def test_every_flag_says_what_it_does_and_its_default() -> None:
     import argparse
 
-    from bioner.cli_args import build_parser
-    from bioner.grid import CONFIGS
+    from bioner.cli.args import build_parser
+    from bioner.settings.configs import CONFIGS
 
     sub = next(a for a in build_parser(list(CONFIGS))._actions if isinstance(a, argparse._SubParsersAction))
     for name, parser in sub.choices.items():

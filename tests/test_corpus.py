@@ -1,4 +1,4 @@
-"""JSONL loader (bioner.corpus): every error carries file:line and the fix; IOB2 repair; empty sentences."""
+"""JSONL loader (bioner.data.corpus): every error carries file:line and the fix; IOB2 repair; empty sentences."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bioner.corpus import CorpusError, load_corpus, repair_iob2
-from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES
+from bioner.data.corpus import CorpusError, load_corpus, repair_iob2
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 L5 = SEED_TYPES.scheme("gold").label2id
@@ -171,7 +171,7 @@ def test_repair_iob2() -> None:
 def test_iob2_repair_counted_and_warned(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     bad = {**GOOD, "decoded_tags": ["I-Chemical", "I-Disease", "O"]}
     p = _write(tmp_path / "iob.jsonl", [GOOD, bad, bad])
-    with caplog.at_level(logging.WARNING, logger="bioner.corpus"):
+    with caplog.at_level(logging.WARNING, logger="bioner.data.corpus"):
         c = load_corpus(p, FIELD_GOLD)
     assert c.repaired == 4
     assert c.tags[1] == ["B-Chemical", "B-Disease", "O"]
@@ -182,7 +182,7 @@ def test_iob2_repair_counted_and_warned(tmp_path: Path, caplog: pytest.LogCaptur
 def test_empty_sentences_skipped_with_count(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     empty = {"tokens": [], "decoded_tags": [], FIELD_FULL: []}
     p = _write(tmp_path / "empty_sents.jsonl", [empty, GOOD, "", empty, GOOD])
-    with caplog.at_level(logging.WARNING, logger="bioner.corpus"):
+    with caplog.at_level(logging.WARNING, logger="bioner.data.corpus"):
         c = load_corpus(p, FIELD_GOLD)
     assert len(c) == 2 and c.skipped_empty == 2
     assert any("skipped 2 empty sentence(s)" in r.getMessage() for r in caplog.records)
@@ -190,7 +190,7 @@ def test_empty_sentences_skipped_with_count(tmp_path: Path, caplog: pytest.LogCa
 
 def test_no_warning_for_clean_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     p = _write(tmp_path / "ok.jsonl", [GOOD])
-    with caplog.at_level(logging.WARNING, logger="bioner.corpus"):
+    with caplog.at_level(logging.WARNING, logger="bioner.data.corpus"):
         load_corpus(p, FIELD_GOLD)
     assert not caplog.records
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.corpus import CorpusError
+from bioner.data.corpus import CorpusError
 from bioner.distant.dictionary import inline_names, read_names, tokenize_name
 from bioner.distant.errors import DistantError
 

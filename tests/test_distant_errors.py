@@ -1,4 +1,4 @@
-"""Every bad input of issue 16 through `relabel`: one line naming file:line or the param, a CorpusError
+"""Every bad input of the distant stage through `relabel`: one line naming file:line or the param, a CorpusError
 subclass (the CLI prints it, exit code 2), and nothing written: no output, no report, no temp file, and an
 existing output left as it was."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.corpus import CorpusError
+from bioner.data.corpus import CorpusError
 from bioner.distant.errors import DistantError
 from bioner.distant.labelling import relabel
 from bioner.distant.lexicon import MatchRules

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bioner.corpus import CorpusError, load_corpus
+from bioner.data.corpus import CorpusError, load_corpus
 from bioner.distant.errors import DistantError
 from bioner.distant.labelling import FIELD_IDS, label_corpus, score_labelling
 from bioner.distant.lexicon import MatchRules, load_lexicon
 from bioner.distant.matcher import Matcher
-from bioner.labels import FIELD_FULL, FIELD_GOLD
+from bioner.settings.labels import FIELD_FULL, FIELD_GOLD
 
 
 def _rec(tokens: str, gold: list[str] | None = None, old: list[str] | None = None, **extra) -> dict:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.cli import main
-from bioner.corpus import load_corpus
+from bioner.cli.pipeline import main
+from bioner.data.corpus import load_corpus
+from bioner.data.sample import DICTIONARIES, write_sample_corpus
 from bioner.distant.stage import run_stage
-from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
-from bioner.sample import DICTIONARIES, write_sample_corpus
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD
+from bioner.settings.sections import DistantSettings
 
 SIZES = {"train": 30, "validation": 10, "test_bc5cdr": 10, "silver": 60, "test_pubmed": 10}
 
@@ -44,7 +45,7 @@ def test_sample_ships_dictionaries(raw: Path) -> None:
 
 
 def test_keep_copies_every_file_unchanged(raw: Path, tmp_path: Path) -> None:
-    m = run_stage(S.DistantSettings(), raw, tmp_path / "labelled", metrics_path=tmp_path / "m.json",
+    m = run_stage(DistantSettings(), raw, tmp_path / "labelled", metrics_path=tmp_path / "m.json",
                   report_path=tmp_path / "r.json")
     for rel in DATA_FILES.values():
         assert (tmp_path / "labelled" / rel).read_bytes() == (raw / rel).read_bytes()
@@ -55,7 +56,7 @@ def test_keep_copies_every_file_unchanged(raw: Path, tmp_path: Path) -> None:
 
 
 def test_relabel_from_the_sample_dictionaries(raw: Path, tmp_path: Path) -> None:
-    cfg = S.DistantSettings(mode="relabel")
+    cfg = DistantSettings(mode="relabel")
     m = run_stage(cfg, raw, tmp_path / "lab", gold_types=("Chemical", "Disease"), metrics_path=tmp_path / "m.json",
                   report_path=tmp_path / "r.json")
     lab = tmp_path / "lab"
@@ -78,7 +79,7 @@ def test_relabel_from_the_sample_dictionaries(raw: Path, tmp_path: Path) -> None
     assert rep["files"]["train"]["only_gold_o"] and not rep["files"]["silver"]["only_gold_o"]
 
     # a stop list removes the acronyms; gold_o off copies the BC5CDR files
-    m2 = run_stage(S.DistantSettings(mode="relabel", stop=["PCR", "OR", "CT"], gold_o=False), raw, tmp_path / "lab2")
+    m2 = run_stage(DistantSettings(mode="relabel", stop=["PCR", "OR", "CT"], gold_o=False), raw, tmp_path / "lab2")
     assert m2["silver_spans_Gene"] < m["silver_spans_Gene"] and m2["names_dropped_Gene"] == 3
     assert (tmp_path / "lab2" / DATA_FILES["train"]).read_bytes() == (raw / DATA_FILES["train"]).read_bytes()
 
@@ -159,7 +160,7 @@ def test_settings_dictionaries_are_one_key() -> None:
 
 
 def test_fetch_from_a_local_dir_brings_its_dictionaries(raw: Path, tmp_path: Path) -> None:
-    from bioner.sources import fetch
+    from bioner.data.sources import fetch
 
     fetch(str(raw), tmp_path / "raw", repo="x/y", revision="main")
     for rel in DICTIONARIES:

@@ -18,10 +18,10 @@ import pytest
 import torch
 import yaml
 
-from bioner import settings as S
-from bioner.cli import torchrun_command
-from bioner.evaluation import evaluate
-from bioner.training import EpochSeededLengthGroupedSampler
+from bioner.cli.pipeline import torchrun_command
+from bioner.settings import settings as S
+from bioner.tagging.evaluation import evaluate
+from bioner.training.trainer import EpochSeededLengthGroupedSampler
 
 BATCH = 12  # 120 gold + 240 silver = 360 examples = 30 batches: 15 per rank, no batch padded across ranks
 N_TRAIN = 360

@@ -1,4 +1,4 @@
-"""Scoring a checkpoint (bioner.evaluation): gold view per test set, only its annotated types, JSON output."""
+"""Scoring a checkpoint (bioner.tagging.evaluation): gold view per test set, only its annotated types, JSON output."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import conlleval
 import pytest
 
-from bioner import evaluation
-from bioner.corpus import CorpusError, load_corpus
-from bioner.inference import WordPrediction
-from bioner.labels import CONFIG_TYPES_KEY, DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES
-from bioner.modeling import load_for_training, load_tokenizer
+from bioner.data.corpus import CorpusError, load_corpus
+from bioner.settings.labels import CONFIG_TYPES_KEY, DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES
+from bioner.tagging import evaluation, scoring
+from bioner.tagging.inference import WordPrediction
+from bioner.training.modeling import load_for_training, load_tokenizer
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 L5 = SEED_TYPES.scheme("gold").label2id
@@ -65,7 +65,7 @@ def _fake_tagger(monkeypatch: pytest.MonkeyPatch, predictions: list[list[str]]) 
             assert len(words) == len(labels)
             yield WordPrediction(labels, [1.0] * len(labels))
 
-    monkeypatch.setattr(evaluation, "tag_words", fake_tag_words)
+    monkeypatch.setattr(scoring, "tag_words", fake_tag_words)
 
 
 def _write_test(data_dir: Path, rel: str, records: list[dict]) -> None:
@@ -110,7 +110,7 @@ def test_bc5cdr_gene_prediction_is_not_a_false_positive(
 def test_model_without_the_test_types_warns(tmp_path: Path, tiny_backbone: Path, small_sample_dir: Path,
                                             caplog: pytest.LogCaptureFixture) -> None:
     ckpt = _checkpoint(tiny_backbone, tmp_path / "ckpt", L5, SEED_TYPES.as_config())  # a gold-view model
-    with caplog.at_level(logging.WARNING, logger="bioner.evaluation"):
+    with caplog.at_level(logging.WARNING, logger="bioner.tagging.evaluation"):
         res = evaluation.evaluate(ckpt, "test_pubmed", data_dir=small_sample_dir)
     assert res["micro"]["f1"] == 0.0 and res["applicable"] is False
     assert any("does not predict ['Virus', 'Gene']" in r.getMessage() for r in caplog.records)
@@ -198,7 +198,7 @@ GENE_PREDS = [  # hand-made, with I- starts (spans predict emits) and types the 
 
 def test_test_file_only_gene_gold_and_conll_agree_with_a_span_count(
         tmp_path: Path, tiny_backbone: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    from bioner.cli import main
+    from bioner.cli.pipeline import main
 
     gold = tmp_path / "gene.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
@@ -237,7 +237,7 @@ def test_test_file_only_gene_gold_and_conll_agree_with_a_span_count(
 
 def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_backbone: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from bioner.tagger import Tagger
+    from bioner.tagging.tagger import Tagger
 
     gold = tmp_path / "gene.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
@@ -248,7 +248,7 @@ def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_back
     _fake_tagger(monkeypatch, GENE_PREDS)
     assert tagger.evaluate(gold, types="Gene")["micro"] == res["micro"]  # a str, as on the command line
     # the 5-tag view of the same file has no gold span: which types it is gold for must be said
-    from bioner.tagger import EvaluateError
+    from bioner.tagging.load import EvaluateError
 
     with pytest.raises(EvaluateError, match="no gold span in field 'decoded_tags'.*--types"):
         tagger.evaluate(gold, field="decoded_tags")
@@ -259,7 +259,7 @@ def test_test_file_default_types_are_those_in_the_file(tmp_path: Path, tiny_back
 
 def test_test_file_types_not_in_the_model_is_a_clear_error(tmp_path: Path, tiny_backbone: Path,
                                                            capsys: pytest.CaptureFixture) -> None:
-    from bioner.cli import main
+    from bioner.cli.pipeline import main
 
     gold = tmp_path / "gene.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in GENE_FILE))
@@ -283,7 +283,7 @@ def test_test_file_types_not_in_the_model_is_a_clear_error(tmp_path: Path, tiny_
 
 
 def err_named(tmp_path: Path, ckpt: Path, capsys: pytest.CaptureFixture) -> str:
-    from bioner.cli import main
+    from bioner.cli.pipeline import main
 
     assert main(["evaluate", "--checkpoint", str(ckpt), "--test_set", "test_bc5cdr", "--types", "Gene",
                  "--data_dir", str(tmp_path)]) == 2
@@ -296,7 +296,7 @@ def test_named_test_set_conll_and_evaluate_agree(tmp_path: Path, tiny_backbone: 
     ckpt = _checkpoint(tiny_backbone, tmp_path / "ckpt", L9)
     conll = tmp_path / "bc5.conll"
     named = evaluation.evaluate(ckpt, "test_bc5cdr", data_dir=small_sample_dir, conll=conll)
-    from bioner.tagger import Tagger
+    from bioner.tagging.tagger import Tagger
 
     anyfile = Tagger.load(ckpt).evaluate(small_sample_dir / DATA_FILES["test_bc5cdr"], types=("Chemical", "Disease"),
                                          field=FIELD_GOLD)

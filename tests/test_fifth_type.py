@@ -1,4 +1,4 @@
-"""A fifth entity type end to end with no code change (issue 16 s.3): a sample variant with Species mentions and a
+"""A fifth entity type end to end with no code change: a sample variant with Species mentions and a
 species dictionary; `sources.silver: [Virus, Gene, Species]` and a `Species` dictionary -> distant (relabel) ->
 train -> evaluate -> predict -> aggregate -> report.
 
@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.cli import main
-from bioner.labels import DATA_FILES, FIELD_FULL
-from bioner.sample import write_sample_corpus
-from bioner.study_report import build_report, markdown, parse_experiments
+from bioner.cli.pipeline import main
+from bioner.data.sample import write_sample_corpus
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL
+from bioner.study.groups import build_report, parse_experiments
+from bioner.study.render import markdown
 
 SIZES = {"train": 200, "validation": 60, "test_bc5cdr": 40, "silver": 400, "test_pubmed": 60}
 SMALL = ["--backbone", "tiny", "--epochs", "3", "-s", "train.max_length=64", "-s", "train.cpu_threads=1",

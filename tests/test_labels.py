@@ -1,10 +1,10 @@
-"""Entity types, label spaces, label views and the test-set table (bioner.labels)."""
+"""Entity types, label spaces, label views and the test-set table (bioner.settings.labels)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bioner.labels import (
+from bioner.settings.labels import (
     DATA_FILES,
     FIELD_FULL,
     FIELD_GOLD,

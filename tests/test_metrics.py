@@ -1,4 +1,4 @@
-"""Entity-level scores (bioner.metrics): predict's spans scored conlleval-style, per-entity + micro, support,
+"""Entity-level scores (bioner.data.metrics): predict's spans scored conlleval-style, per-entity + micro, support,
 type restriction."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import conlleval
 import pytest
 
-from bioner.metrics import entity_scores, flat
+from bioner.data.metrics import entity_scores, flat
 
 GOLD = [["B-Chemical", "I-Chemical", "O", "B-Disease"], ["B-Gene", "O", "B-Chemical"]]
 PRED = [["B-Chemical", "I-Chemical", "O", "O"], ["B-Gene", "O", "B-Disease"]]
@@ -39,7 +39,7 @@ def test_restricted_types_ignore_other_predictions() -> None:
 
 def test_exact_boundaries_and_i_starts() -> None:
     gold = [["B-Gene", "I-Gene", "O"]]
-    # a span predicted with an I- start is the span predict emits: a hit here (strict IOB2 used to drop it)
+    # a span predicted with an I- start is the span predict emits: a hit here (strict IOB2 would drop it)
     assert entity_scores(gold, [["I-Gene", "I-Gene", "O"]])["micro"]["f1"] == 1.0
     # ... and a false positive where it is wrong (strict IOB2 ignored it: precision stayed 1.0)
     wrong = entity_scores(gold, [["B-Gene", "I-Gene", "I-Chemical"]])

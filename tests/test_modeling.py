@@ -1,4 +1,4 @@
-"""Model factory (bioner.modeling): tiny builds, tokenizer sanity, safe loading, backbone aliases."""
+"""Model factory (bioner.training.modeling): tiny builds, tokenizer sanity, safe loading, backbone aliases."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForTokenClassification, PreTrainedTokenizerFast
 
-from bioner import modeling
-from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
-from bioner.modeling import BackboneError
-from bioner.settings import BACKBONE_ALIASES, TinySettings
+from bioner.data.corpus import load_corpus
+from bioner.settings.backbones import BackboneError, check_backbone
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
+from bioner.settings.sections import TinySettings
+from bioner.settings.settings import BACKBONES
+from bioner.training import modeling
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 L5 = SEED_TYPES.scheme("gold").label2id
@@ -130,15 +131,15 @@ def test_unknown_backbone_offline_hint() -> None:
 
 
 def test_check_backbone_fails_fast(tmp_path: Path, tiny_backbone: Path) -> None:
-    modeling.check_backbone("tiny")
-    modeling.check_backbone(str(tiny_backbone))  # a saved model directory with safetensors
+    check_backbone("tiny")
+    check_backbone(str(tiny_backbone))  # a saved model directory with safetensors
     (tmp_path / "not_a_model").mkdir()
     with pytest.raises(BackboneError, match="has no config.json"):
-        modeling.check_backbone(str(tmp_path / "not_a_model"))
+        check_backbone(str(tmp_path / "not_a_model"))
     with pytest.raises(BackboneError, match="backbone=tiny"):
-        modeling.check_backbone("not a valid id!")
+        check_backbone("not a valid id!")
     with pytest.raises(BackboneError, match="HF_HUB_OFFLINE=1"):  # conftest: offline, and not cached
-        modeling.check_backbone("no-such-org/no-such-model-xyz")
+        check_backbone("no-such-org/no-such-model-xyz")
 
 
 def test_aliases() -> None:
@@ -147,7 +148,7 @@ def test_aliases() -> None:
     assert modeling.resolve_backbone("pubmedbert") == (
         "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext")
     assert modeling.resolve_backbone("some/local/dir") == "some/local/dir"
-    assert set(BACKBONE_ALIASES) >= {"bert-base", "biobert", "pubmedbert", "tiny", "minilm"}
+    assert set(BACKBONES) >= {"bert-base", "biobert", "pubmedbert", "tiny", "minilm"}
 
 
 def test_minilm_alias_resolves_to_installed_package(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bioner.settings import Settings, flatten, from_dict
+from bioner.settings.settings import Settings, flatten, from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""End to end: the DVC experiment workflow of the README in a temporary git repository (issue 4).
+"""End to end: the DVC experiment workflow of the README in a temporary git repository.
 
 A copy of the working tree (what `git clone` would give once committed: tracked and untracked-not-ignored files)
 is committed into a fresh repository, with params.yaml shrunk to a seconds-long run (sample corpus, a very small
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner.cli import RESTORE_PARAMS
+from bioner.cli.pipeline import RESTORE_PARAMS
 from conftest import Repo
 
 STAGES = ("validate", "fetch", "corpus", "distant_inputs", "distant", "silver", "train", "evaluate", "aggregate")
@@ -156,7 +156,7 @@ def _snapshot(strategy: str) -> dict:
 
 
 def test_aggregate_writes_flat_metrics_snapshot_and_scaling_point(tmp_path: Path) -> None:
-    from bioner.cli import main
+    from bioner.cli.pipeline import main
 
     models, metrics, plots = tmp_path / "models", tmp_path / "metrics", tmp_path / "plots"
     models.mkdir()
@@ -180,7 +180,7 @@ def test_aggregate_writes_flat_metrics_snapshot_and_scaling_point(tmp_path: Path
 
 
 def test_aggregate_leaves_out_a_test_set_the_model_cannot_be_scored_on(tmp_path: Path) -> None:
-    from bioner.run_metrics import flat_metrics, scaling_point
+    from bioner.study.run_metrics import flat_metrics, scaling_point
 
     evals = {"test_bc5cdr": _eval("test_bc5cdr", ("Chemical", "Disease"), 0.8),
              "test_pubmed": _eval("test_pubmed", ("Virus", "Gene"), 0.0, applicable=False)}
@@ -192,7 +192,7 @@ def test_aggregate_leaves_out_a_test_set_the_model_cannot_be_scored_on(tmp_path:
 
 
 def test_missing_inputs_give_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bioner.cli import main
+    from bioner.cli.pipeline import main
 
     assert main(["aggregate", "--model_dir", str(tmp_path / "models"), "--metrics_dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()

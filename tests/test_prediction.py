@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from bioner import inference
-from bioner.cli import main
-from bioner.inference import plan_windows, tag_words
-from bioner.labels import SEED_TYPES
-from bioner.modeling import load_checkpoint, load_tokenizer
-from bioner.prediction import PredictError, detect_format, extract_spans, predict_file
-from bioner.textsplit import tokenize, tokenize_with_offsets
+from bioner.cli.pipeline import main
+from bioner.data.textsplit import tokenize, tokenize_with_offsets
+from bioner.settings.labels import SEED_TYPES
+from bioner.tagging import inference
+from bioner.tagging.inference import plan_windows, tag_words
+from bioner.tagging.prediction import PredictError, detect_format, extract_spans, predict_file
+from bioner.training.modeling import load_checkpoint, load_tokenizer
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 
@@ -78,8 +78,8 @@ def expected_labels(tok, words: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def trained_ckpt(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path, tiny_backbone: Path) -> Path:
     """A real model, trained briefly (~4 s) on the small sample."""
-    from bioner import settings as S
-    from bioner.training import train
+    from bioner.settings import settings as S
+    from bioner.training.run import train
 
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 0,
                      "train": {"epochs": 2, "learning_rate": 5e-3}})
@@ -345,7 +345,7 @@ def test_same_spans_as_the_transformers_pipeline(trained_ckpt: Path, small_sampl
 
 
 def test_windows_on_a_trained_model_label_every_word(trained_ckpt: Path, small_sample_dir: Path) -> None:
-    from bioner.corpus import load_corpus
+    from bioner.data.corpus import load_corpus
 
     tok, model = load_checkpoint(trained_ckpt)
     sents = load_corpus(small_sample_dir / "pubmed" / "pubmed_test.jsonl", "decoded_tags_pseudo_final").tokens
@@ -420,7 +420,7 @@ def test_cli_text_output_has_character_offsets(keyword_ckpt: Path, tmp_path: Pat
 
 def test_int8_quantized_tagger_agrees_with_fp32(trained_ckpt: Path, small_sample_dir: Path) -> None:
     from bioner import Tagger
-    from bioner.corpus import load_corpus
+    from bioner.data.corpus import load_corpus
 
     sents = load_corpus(small_sample_dir / "bc5cdr" / "bc5cdr_test.jsonl", "decoded_tags").tokens
     fp32 = Tagger.load(trained_ckpt, device="cpu")

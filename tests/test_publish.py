@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.cli import main
+from bioner.cli.pipeline import main
 from hub_server import FakeModelHub
 
 TOKEN = "hf_fakeTOKEN0123456789abcdefSECRET"
@@ -23,8 +23,8 @@ SENTS = [["Cisplatin", "induced", "nephrotoxicity", "in", "patients"], ["SARS", 
 TEXTS = ["Cisplatin induced nephrotoxicity and hepatitis B virus infection.", "ACE2 binds SARS-CoV-2."]
 
 # One interpreter per test (HF_ENDPOINT must be set before huggingface_hub is imported): runs `steps` in order.
-# {"cli": argv}: bioner.cli.main, its stdout/stderr captured; {"load": id, "revision": r, "inputs": [...]}:
-# Tagger.load + predict, or the TaggerError; {"publish": kwargs}: bioner.publish.publish, or the PublishError;
+# {"cli": argv}: bioner.cli.pipeline.main, its stdout/stderr captured; {"load": id, "revision": r, "inputs": [...]}:
+# Tagger.load + predict, or the TaggerError; {"publish": kwargs}: bioner.tagging.publish.publish, or the PublishError;
 # {"setenv": {...}}: change the environment (HF_TOKEN is read at each request).
 _STEPS = """
 import contextlib, io, json, logging, sys
@@ -39,7 +39,7 @@ for step in json.loads(sys.argv[1]):
         out.append({"rc": rc, "out": o.getvalue(), "err": e.getvalue()})
     elif "load" in step:
         from bioner import Tagger
-        from bioner.tagger import TaggerError
+        from bioner.tagging.tagger import TaggerError
         try:
             t = Tagger.load(step["load"], revision=step.get("revision"))
             out.append({"spans": [[s.to_dict() for s in x] for x in t.predict(step["inputs"])]})
@@ -49,7 +49,7 @@ for step in json.loads(sys.argv[1]):
         import os
         os.environ.update(step["setenv"])
     else:
-        from bioner.publish import PublishError, publish
+        from bioner.tagging.publish import PublishError, publish
         try:
             out.append({"result": publish(**step["publish"])})
         except PublishError as err:
@@ -61,8 +61,8 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path, tiny_backbone: Path) -> dict[str, Path]:
     """A real `bioner train` run (joint_uniform, 2 epochs), scored and aggregated: checkpoint + snapshot + metrics."""
-    from bioner import settings as S
-    from bioner.training import train
+    from bioner.settings import settings as S
+    from bioner.training.run import train
 
     root = tmp_path_factory.mktemp("run")
     s = S.from_dict({"strategy": "joint_uniform", "backbone": str(tiny_backbone), "seed": 42,

@@ -1,6 +1,6 @@
-"""Reliability rows of the tagger (issue 19), in tests/test_reliability.py's style: bad checkpoints (label map
+"""Reliability rows of the tagger, in the style of tests/test_reliability_*.py: bad checkpoints (label map
 missing or inconsistent), quantizing where it cannot run, devices that are not there, Hub ids offline, bad
-evaluate --test_file input. Each row drives `bioner.cli.main` and the Python API: exit code 2 and one line for
+evaluate --test_file input. Each row drives `bioner.cli.pipeline.main` and the Python API: exit code 2 and one line for
 the CLI, a typed exception for the API, and no output file written. The Hub-over-HTTP rows (missing repo or
 revision, unreachable Hub, unauthenticated / refused / failing publish) are in tests/test_publish.py;
 docs/reliability.md lists them all."""
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from bioner.cli import main
-from bioner.labels import SEED_TYPES
+from bioner.cli.pipeline import main
+from bioner.settings.labels import SEED_TYPES
 
 LABEL2ID_9TAG = SEED_TYPES.scheme("gold+silver").label2id
 LABELS = list(LABEL2ID_9TAG)
@@ -24,7 +24,7 @@ LABELS = list(LABEL2ID_9TAG)
 
 @pytest.fixture(scope="module")
 def good_ckpt(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Path) -> Path:
-    from bioner.modeling import load_for_training, load_tokenizer
+    from bioner.training.modeling import load_for_training, load_tokenizer
 
     dest = tmp_path_factory.mktemp("ckpt") / "best_model"
     load_for_training(tiny_backbone, LABEL2ID_9TAG).save_pretrained(dest)
@@ -62,7 +62,8 @@ LABEL_MAP_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_bad_label_map_is_refused(case: str, command: str, good_ckpt: Path, tmp_path: Path, small_sample_dir: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from bioner.tagger import CheckpointError, Tagger
+    from bioner.tagging.load import CheckpointError
+    from bioner.tagging.tagger import Tagger
 
     ckpt = shutil.copytree(good_ckpt, tmp_path / "best_model")
     cfg = json.loads((ckpt / "config.json").read_text())
@@ -93,7 +94,8 @@ def _one_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
 
 def test_quantize_where_it_cannot_run(good_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from bioner.tagger import QuantizeError, Tagger
+    from bioner.tagging.load import QuantizeError
+    from bioner.tagging.tagger import Tagger
 
     inp = tmp_path / "in.txt"
     inp.write_text("IL-6 levels rose.\n")
@@ -132,7 +134,8 @@ def test_device_that_is_not_there(good_ckpt: Path, tmp_path: Path, capsys: pytes
 
 def test_hub_id_offline_and_revision_of_a_path(good_ckpt: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from bioner.tagger import HubError, Tagger, TaggerError
+    from bioner.tagging.load import HubError
+    from bioner.tagging.tagger import Tagger, TaggerError
 
     inp = tmp_path / "in.txt"
     inp.write_text("IL-6 levels rose.\n")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bioner.grid import study_points
-from bioner.study_report import build_report, markdown, parse_experiments, scaling_points, write_study_report
+from bioner.study.grid import study_points
+from bioner.study.groups import build_report, parse_experiments
+from bioner.study.render import markdown, scaling_points
+from bioner.study.report import write_study_report
 
 
 def _rev(name: str, params: dict, metrics: dict | None, error: dict | None = None) -> dict:
@@ -159,7 +161,7 @@ def _only_ratio(rows: list[dict], ratio: str) -> None:
 def test_no_curve_from_one_ratio_and_no_stale_curve_left(rows: list[dict], tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """One silver ratio draws no curve: the report must not claim one, nor leave an older one in plots/."""
-    from bioner import cli
+    from bioner.cli import pipeline as cli
 
     plots = tmp_path / "plots"
     write_study_report(rows=rows, out_dir=tmp_path / "metrics", plots_dir=plots)  # three ratios: a curve
@@ -172,7 +174,7 @@ def test_no_curve_from_one_ratio_and_no_stale_curve_left(rows: list[dict], tmp_p
     assert not any("scaling_curve" in w for w in rep["written"])
 
     # the CLI's words, with `dvc exp show` replaced by the same rows
-    import bioner.study_report as R
+    import bioner.study.report as R
 
     orig = R.exp_show
     R.exp_show = lambda repo, all_commits=False: rows
@@ -278,7 +280,7 @@ fi
 
 def test_grid_run_stops_the_workers_when_the_queue_is_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`bioner grid --run` ends with `dvc queue stop`: DVC's idle workers otherwise linger for minutes."""
-    from bioner.grid import start
+    from bioner.study.grid import start
 
     # `queue status` shows one finished experiment and an idle worker
     calls = _fake_dvc(tmp_path, monkeypatch,
@@ -292,7 +294,7 @@ def test_grid_run_restarts_workers_that_exit_with_experiments_queued(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """DVC's workers can exit with experiments still queued (a stale `dvc queue stop` in its broker, a broker read
     race): `bioner grid --run` starts them again when fewer than -j are alive, instead of waiting forever."""
-    from bioner.grid import start
+    from bioner.study.grid import start
 
     # first `queue status`: one queued experiment, one of the two workers alive; after the restart: done
     n = tmp_path / "n"

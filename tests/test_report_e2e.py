@@ -1,4 +1,4 @@
-"""`bioner grid` + `dvc queue start` + `bioner report` for real: a small grid on the sample (issue 5)."""
+"""`bioner grid` + `dvc queue start` + `bioner report` for real: a small grid on the sample."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_grid_queue_report(repo: Repo) -> None:
                    "--backbone", "tiny", "--prefix", "t-")
     assert "queued 4 experiments" in out, out
     repo.run("dvc", "queue", "start", "-j", "1")
-    repo.run("python", "-c", "from bioner.grid import wait; wait()")
+    repo.run("python", "-c", "from bioner.study.grid import wait; wait()")
     out = repo.run("bioner", "report")
     assert "2 configurations from 4 experiments" in out, out
 

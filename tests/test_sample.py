@@ -1,4 +1,4 @@
-"""Tests for the synthetic sample corpus (bioner.sample)."""
+"""Tests for the synthetic sample corpus (bioner.data.sample)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES, restrict_to_types
-from bioner.sample import (
+from bioner.data.sample import (
     ACRONYMS,
     DEFAULT_SIZES,
     generate_split,
     held_out_forms,
     write_sample_corpus,
 )
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, SEED_TYPES, restrict_to_types
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 L5 = SEED_TYPES.scheme("gold").label2id

@@ -1,17 +1,19 @@
-"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.grid), values derived
+"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.settings.configs), values derived
 from the strategy table, the one entry `load()` with its overrides."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.grid import CONFIGS, config_name, config_overrides
-from bioner.labels import SEED_TYPES
-from bioner.strategies import STRATEGIES
+from bioner.settings import settings as S
+from bioner.settings.configs import CONFIGS, config_name, config_overrides
+from bioner.settings.labels import SEED_TYPES
+from bioner.settings.sections import RATIOS
+from bioner.settings.strategies import STRATEGIES
 
 
 def _err(params: dict) -> str:
@@ -24,7 +26,7 @@ def test_defaults_validate_and_round_trip() -> None:
     s = S.Settings()
     again = S.from_dict(s.model_dump(mode="json"))
     assert again == s
-    assert s.strategy in S.STRATEGIES and s.silver.ratio in S.RATIOS
+    assert s.strategy in STRATEGIES and s.silver.ratio in RATIOS
 
 
 @pytest.mark.parametrize(
@@ -82,7 +84,7 @@ def test_learning_rate_auto_resolution() -> None:
 
 
 def test_derived_values_per_strategy() -> None:
-    assert tuple(STRATEGIES) == S.STRATEGIES  # the schema's allowed strategies are the table's
+    assert get_args(S.Settings.model_fields["strategy"].annotation) == tuple(STRATEGIES)  # the schema's are the table's
     single = S.from_dict({"strategy": "single_source"})
     assert single.scheme == SEED_TYPES.scheme("gold") and not single.uses_silver
     assert single.resolved()["resolved"]["silver_example_weight"] is None

@@ -1,4 +1,4 @@
-"""Silver subsets (bioner.silver): nested, deterministic, independent of the training seed, clear errors."""
+"""Silver subsets (bioner.data.silver): nested, deterministic, independent of the training seed, clear errors."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.corpus import load_corpus
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
-from bioner.sample import write_sample_corpus
-from bioner.silver import load_silver, subset_indices, subset_size, write_subsets
-from bioner.training import load_training_corpora
+from bioner.data.corpus import load_corpus
+from bioner.data.sample import write_sample_corpus
+from bioner.data.silver import load_silver, subset_indices, subset_size, write_subsets
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES
+from bioner.settings.sections import RATIOS
+from bioner.training.data import load_training_corpora
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 
@@ -33,7 +34,7 @@ def _lines(p: Path) -> list[str]:
 def test_sizes_nested_and_in_corpus_order(raw: Path, tmp_path: Path) -> None:
     stats = write_subsets(raw, tmp_path, subset_seed=13, types=SEED_TYPES)
     raw_lines = [ln for ln in (raw / DATA_FILES["silver"]).read_text(encoding="utf-8").split("\n") if ln]
-    subsets = {r: _lines(tmp_path / f"silver_{r}.jsonl") for r in S.RATIOS}
+    subsets = {r: _lines(tmp_path / f"silver_{r}.jsonl") for r in RATIOS}
     assert {r: len(v) for r, v in subsets.items()} == {"1": 20, "2": 40, "4": 80, "full": 100}
     assert subsets["full"] == raw_lines  # full = every sentence, lines unchanged
     for small, big in (("1", "2"), ("2", "4"), ("4", "full")):
@@ -51,7 +52,7 @@ def test_deterministic_and_seeded(raw: Path, tmp_path: Path) -> None:
     write_subsets(raw, tmp_path / "a", subset_seed=13, types=SEED_TYPES)
     write_subsets(raw, tmp_path / "b", subset_seed=13, types=SEED_TYPES)
     write_subsets(raw, tmp_path / "c", subset_seed=14, types=SEED_TYPES)
-    for r in S.RATIOS:
+    for r in RATIOS:
         name = f"silver_{r}.jsonl"
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert _lines(tmp_path / "a" / "silver_1.jsonl") != _lines(tmp_path / "c" / "silver_1.jsonl")

@@ -1,4 +1,4 @@
-"""Tests for bioner.sources.fetch: a fake Hub over real HTTP, offline failures, local copies, atomicity."""
+"""Tests for bioner.data.sources.fetch: a fake Hub over real HTTP, offline failures, local copies, atomicity."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bioner.labels import DATA_FILES
-from bioner.sources import FetchError, fetch
+from bioner.data.sources import FetchError, fetch
+from bioner.settings.labels import DATA_FILES
 
 REPO = "lumicero/BioNER-DS"
 INCOMPLETE_REPO = "lumicero/BioNER-DS-incomplete"  # lacks pubmed/pubmed_test.jsonl
@@ -137,7 +137,7 @@ def fake_hub() -> Iterator[FakeHub]:
 _HUB_SCRIPT = """
 import json, sys
 from pathlib import Path
-from bioner.sources import FetchError, fetch
+from bioner.data.sources import FetchError, fetch
 out = []
 for call in json.loads(sys.argv[1]):
     try:
@@ -316,7 +316,7 @@ def test_failed_fetch_keeps_previous_dest(tmp_path: Path) -> None:
 
 
 def test_unexpected_error_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bioner.sources as sources
+    import bioner.data.sources as sources
 
     def boom(src: Path, dst: Path) -> None:
         raise OSError("disk full")
@@ -331,7 +331,7 @@ def test_unexpected_error_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_sample_writes_five_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("bioner.sample")
+    pytest.importorskip("bioner.data.sample")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     manifest = fetch("sample", tmp_path / "d", repo=REPO, revision="main", sample_seed=3)
     assert manifest["source"] == "sample" and manifest["sample_seed"] == 3

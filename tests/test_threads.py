@@ -1,4 +1,4 @@
-"""`train.cpu_threads: auto` (bioner.threads): the cores other processes leave idle, OMP_NUM_THREADS first."""
+"""`train.cpu_threads: auto` (bioner.training.threads): the cores other processes leave idle, OMP_NUM_THREADS first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bioner import threads
+from bioner.training import threads
 
 
 @pytest.mark.parametrize(("cores", "busy", "expected"), [

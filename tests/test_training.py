@@ -13,16 +13,21 @@ import yaml
 from safetensors.torch import load_file
 from transformers import TrainingArguments
 
-from bioner import settings as S
-from bioner import training
-from bioner.align import IGNORE
-from bioner.corpus import load_corpus
-from bioner.evaluation import evaluate
-from bioner.inference import tag_words
-from bioner.labels import CONFIG_TYPES_KEY, DATA_FILES, SEED_TYPES, TEST_SETS
-from bioner.metrics import entity_scores
-from bioner.modeling import load_checkpoint, load_for_training, load_tokenizer
-from bioner.training import GOLD, SILVER, Collator, WeightedTokenTrainer, label_masks, token_losses
+from bioner.data.corpus import load_corpus
+from bioner.data.metrics import entity_scores
+from bioner.settings import settings as S
+from bioner.settings.labels import CONFIG_TYPES_KEY, DATA_FILES, SEED_TYPES, TEST_SETS
+from bioner.settings.strategies import STRATEGIES
+from bioner.tagging.evaluation import evaluate
+from bioner.tagging.inference import tag_words
+from bioner.training import run
+from bioner.training.align import IGNORE
+from bioner.training.data import GOLD, SILVER, build_datasets, load_training_corpora, vocab_texts
+from bioner.training.loss import label_masks, token_losses
+from bioner.training.modeling import load_checkpoint, load_for_training, load_tokenizer
+from bioner.training.run import train
+from bioner.training.runtime import run_fingerprint
+from bioner.training.trainer import Collator, WeightedTokenTrainer
 
 SCHEME9 = SEED_TYPES.scheme("gold+silver")  # the seed's 9-label gold+silver space
 L9 = SCHEME9.label2id
@@ -44,16 +49,16 @@ def tiny_settings(strategy: str, **over: Any) -> S.Settings:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> dict[str, tuple[Path, dict]]:
     runs = {}
-    for strategy in S.STRATEGIES:
+    for strategy in STRATEGIES:
         out = tmp_path_factory.mktemp(strategy) / "models"
         s = tiny_settings(strategy, train__epochs=0.5 if strategy != "sequential" else 1)
-        summary = training.train(s, out, data_dir=small_sample_dir, silver_dir=None,
+        summary = train(s, out, data_dir=small_sample_dir, silver_dir=None,
                                  work_dir=out.parent / "work", live_dir=out.parent / "live")
         runs[strategy] = (out, summary)
     return runs
 
 
-@pytest.mark.parametrize("strategy", S.STRATEGIES)
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_strategy_trains_and_checkpoint_reloads(strategy: str, trained: dict, small_sample_dir: Path) -> None:
     out, summary = trained[strategy]
     s = tiny_settings(strategy)
@@ -104,7 +109,7 @@ def test_joint_datasets_carry_weight_and_source(small_sample_dir: Path, tiny_bac
     weights = {}
     for strategy in ("joint_uniform", "joint_noise_aware"):
         s = tiny_settings(strategy, silver__weight=0.25)
-        data = training.build_datasets(s, training.load_training_corpora(s, small_sample_dir, None), tok)
+        data = build_datasets(s, load_training_corpora(s, small_sample_dir, None), tok)
         pairs = list(zip(data.train["source"], data.train["weight"], strict=True))
         weights[strategy] = pairs
         assert len(pairs) == 240 and data.phase2 is None
@@ -115,7 +120,7 @@ def test_joint_datasets_carry_weight_and_source(small_sample_dir: Path, tiny_bac
     sources = [src for src, _ in weights["joint_uniform"]]
     assert sources[:120] != [GOLD] * 120
     seq = tiny_settings("sequential", silver__ratio="2")
-    data = training.build_datasets(seq, training.load_training_corpora(seq, small_sample_dir, None), tok)
+    data = build_datasets(seq, load_training_corpora(seq, small_sample_dir, None), tok)
     assert set(data.train["source"]) == {GOLD} and len(data.train) == 120
     assert set(data.phase2["source"]) == {SILVER} and len(data.phase2) == 240
 
@@ -132,7 +137,7 @@ def _mixed_batch(small_sample_dir: Path, tiny_backbone: Path, strategy: str) -> 
     """The first 16 examples of the joint training set of `strategy` (same order for every joint strategy)."""
     tok = load_tokenizer(tiny_backbone)
     s = tiny_settings(strategy)
-    data = training.build_datasets(s, training.load_training_corpora(s, small_sample_dir, None), tok)
+    data = build_datasets(s, load_training_corpora(s, small_sample_dir, None), tok)
     batch = Collator(tok)([data.train[i] for i in range(16)])
     assert set(batch["source"].tolist()) == {GOLD, SILVER}
     return batch
@@ -219,17 +224,17 @@ def test_partial_trainer_uses_masks(tmp_path: Path, small_sample_dir: Path, tiny
 def test_sequential_phase2_starts_from_phase1_best(tmp_path: Path, small_sample_dir: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict] = []
-    real = training.run.run_phase
+    real = run.run_phase
 
     def spy(s, model, tokenizer, train_ds, val_ds, out, epochs, lr, *rest):
         calls.append({"weights": {k: v.detach().clone() for k, v in model.state_dict().items()},
                       "n": len(train_ds), "sources": set(train_ds["source"]), "epochs": epochs, "lr": lr})
         return real(s, model, tokenizer, train_ds, val_ds, out, epochs, lr, *rest)
 
-    monkeypatch.setattr(training.run, "run_phase", spy)
+    monkeypatch.setattr(run, "run_phase", spy)
     s = tiny_settings("sequential", silver__ratio="2", train__epochs=2, train__phase2__epochs=0.5)
     out = tmp_path / "models"
-    summary = training.train(s, out, data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "work")
+    summary = train(s, out, data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "work")
     assert len(calls) == 2
     p1, p2 = calls
     assert (p1["n"], p1["sources"], p1["epochs"]) == (120, {GOLD}, 2)
@@ -248,16 +253,16 @@ def test_sequential_phase2_starts_from_phase1_best(tmp_path: Path, small_sample_
 
 def test_same_seed_same_model_and_resume(tmp_path: Path, small_sample_dir: Path) -> None:
     s = tiny_settings("joint_uniform", train__epochs=0.5)
-    a = training.train(s, tmp_path / "a", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
-    b = training.train(s, tmp_path / "b", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wb")
+    a = train(s, tmp_path / "a", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
+    b = train(s, tmp_path / "b", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wb")
     # re-running with the same work dir resumes from the finished Trainer checkpoint instead of retraining
-    c = training.train(s, tmp_path / "c", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
+    c = train(s, tmp_path / "c", data_dir=small_sample_dir, silver_dir=None, work_dir=tmp_path / "wa")
     wa, wb, wc = (load_file(str(tmp_path / x / "best_model" / "model.safetensors")) for x in "abc")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert all(torch.equal(wa[k], wc[k]) for k in wa)
     assert a["fingerprint"] == b["fingerprint"] == c["fingerprint"]
     assert a["phase1"]["resumed_from"] is None and c["phase1"]["resumed_from"] is not None
-    other = training.run_fingerprint(tiny_settings("joint_uniform", seed=1), small_sample_dir)
+    other = run_fingerprint(tiny_settings("joint_uniform", seed=1), small_sample_dir)
     assert other != a["fingerprint"]
 
 
@@ -270,7 +275,7 @@ def test_tiny_model_learns_the_default_sample(tmp_path: Path, sample_dir: Path) 
                      "train": {"epochs": 3, "batch_size": 16, "max_length": 128},
                      "tiny": {"hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 256}})
     t0 = time.time()
-    training.train(s, tmp_path / "models", data_dir=sample_dir, silver_dir=None, work_dir=tmp_path / "work")
+    train(s, tmp_path / "models", data_dir=sample_dir, silver_dir=None, work_dir=tmp_path / "work")
     scores = {ts: evaluate(tmp_path / "models" / "best_model", ts, data_dir=sample_dir)
               for ts in ("test_bc5cdr", "test_pubmed")}
     wall = time.time() - t0
@@ -285,12 +290,12 @@ def test_tiny_model_learns_the_default_sample(tmp_path: Path, sample_dir: Path) 
 @pytest.mark.parametrize(("vocab_text", "with_silver"), [("train", True), ("gold", False)])
 def test_vocab_texts(small_sample_dir: Path, vocab_text: str, with_silver: bool) -> None:
     s = tiny_settings("joint_uniform", tiny__vocab_text=vocab_text)
-    corpora = training.load_training_corpora(s, small_sample_dir, None)
-    texts = training.vocab_texts(s, corpora)
+    corpora = load_training_corpora(s, small_sample_dir, None)
+    texts = vocab_texts(s, corpora)
     n_gold, n_silver = len(corpora["gold"].tokens), len(corpora["silver"].tokens)
     assert n_silver > 0 and len(texts) == n_gold + (n_silver if with_silver else 0)
     assert texts[:n_gold] == corpora["gold"].tokens
     # single_source has no silver corpus: both settings give the gold text
     ss = tiny_settings("single_source", tiny__vocab_text=vocab_text)
-    assert training.vocab_texts(ss, training.load_training_corpora(ss, small_sample_dir, None)) == \
-        training.load_training_corpora(ss, small_sample_dir, None)["gold"].tokens
+    assert vocab_texts(ss, load_training_corpora(ss, small_sample_dir, None)) == \
+        load_training_corpora(ss, small_sample_dir, None)["gold"].tokens

@@ -13,13 +13,13 @@ __version__ = "0.1.0"
 __all__ = ["Span", "Tagger", "TaggerError"]
 
 if TYPE_CHECKING:
-    from .tagger import Span, Tagger, TaggerError
+    from .tagging.tagger import Span, Tagger, TaggerError
 
 
 def __getattr__(name: str) -> Any:
     # lazy: `import bioner` (every CLI command) must not import torch and transformers
     if name in __all__:
-        from . import tagger
+        from .tagging import tagger
 
         return getattr(tagger, name)
     raise AttributeError(f"module 'bioner' has no attribute {name!r}")

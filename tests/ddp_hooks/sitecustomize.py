@@ -14,8 +14,8 @@ if os.environ.get("BIONER_TEST_SHARDS") == "1" and "LOCAL_RANK" in os.environ:
 
     from transformers import TrainerCallback
 
-    from bioner.atomic import write_json
-    from bioner.training import WeightedTokenTrainer
+    from bioner.io.atomic import write_json
+    from bioner.training.trainer import WeightedTokenTrainer
 
     class ShardRecorder(TrainerCallback):
         def __init__(self) -> None:

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from ..jsonl import text_lines
-from ..textsplit import PUNCT_TOKEN
+from ..data.textsplit import PUNCT_TOKEN
+from ..io.jsonl import text_lines
 from .errors import DistantError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..corpus import CorpusError
+from ..data.corpus import CorpusError
 
 
 class DistantError(CorpusError):

@@ -1,7 +1,7 @@
 """Relabel a corpus file from dictionaries, and score a dictionary labelling against a gold file.
 
 The corpus is read and validated first (file:line errors), the output is written atomically
-(`bioner.atomic`), so a bad input or a crash leaves no half-written file and an existing output unchanged.
+(`bioner.io.atomic`), so a bad input or a crash leaves no half-written file and an existing output unchanged.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_open, write_json
-from ..corpus import load_corpus
-from ..labels import FIELD_FULL, FIELD_GOLD, bio_label2id
-from ..metrics import entity_scores
+from ..data.corpus import load_corpus
+from ..data.metrics import entity_scores
+from ..io.atomic import atomic_open, write_json
+from ..settings.labels import FIELD_FULL, FIELD_GOLD, bio_label2id
 from .errors import DistantError
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher

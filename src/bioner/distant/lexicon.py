@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from ..labels import TYPE_NAME_RULE, valid_type_name
+from ..settings.labels import TYPE_NAME_RULE, valid_type_name
 from .dictionary import DictName, inline_names, read_names
 from .errors import DistantError
 from .filters import NameFilters, is_common_word
@@ -129,71 +129,89 @@ def build_lexicon(dictionaries: Mapping[str, tuple[str, list[DictName]]], rules:
         raise DistantError("distant.dictionaries: no dictionary given; allowed: {<type>: <file>, ...}")
     for t in dictionaries:
         check_type_name(t, gold_types)
-    order = _ordered_types(list(dictionaries), rules.priority)
     stop_keys: dict[tuple[str, ...], DictName] = {}
     if stop is not None:
         for s in stop[1]:
             stop_keys.setdefault(tuple(map(fold, s.tokens)), s)
     stop_used: set[tuple[str, ...]] = set()
-
     exact: dict[str, dict[tuple[str, ...], DictName]] = {}  # per type: first name of each token sequence
     insensitive_owner: dict[tuple[str, ...], str] = {}  # folded key -> the higher-priority type matching it
     types: dict[str, TypeLexicon] = {}
-    for t in order:
+    for t in _ordered_types(list(dictionaries), rules.priority):
         source, names = dictionaries[t]
-        lex = TypeLexicon(t, source, len(names))
-        mine = exact[t] = {}
+        exact[t] = {}
         for n in names:
-            mine.setdefault(n.tokens, n)
-        for u in exact:  # the same name in two types: an error, reported at the later (lower-priority) one
-            if u == t:
-                continue
-            for n in names:
-                prev = exact[u].get(n.tokens)
-                if prev is not None:
-                    raise DistantError(
-                        f"{source}:{n.line}: the name {n.text!r} is also a {u} name ({dictionaries[u][0]}:"
-                        f"{prev.line}); a name may belong to one type. Fix: remove it from one dictionary")
-        seen_cs: set[tuple[str, ...]] = set()  # exact tokens of kept case-sensitive names
-        seen_ci: set[tuple[str, ...]] = set()  # folded tokens of kept case-insensitive names
-        for n in names:
-            key = tuple(map(fold, n.tokens))
-            if key == n.tokens:
-                key = n.tokens  # share the tuple (most names): less memory for big dictionaries
-            cs = rules.case_sensitive(n)
-            if len(n.tokens) > rules.max_tokens:
-                lex.drop(f"longer than {rules.max_tokens} tokens", n)
-                continue
-            if key in stop_keys:
-                stop_used.add(key)
-                lex.drop("in the stop list", n)
-                continue
-            if key in seen_ci or (cs and n.tokens in seen_cs):
-                lex.drop("duplicate within the type (matches the same spans as an earlier line)", n)
-                continue
-            higher = insensitive_owner.get(key)
-            if higher is not None and higher != t:
-                lex.drop(f"shadowed by a {higher} name (priority; same tokens ignoring case)", n)
-                continue
-            (seen_cs if cs else seen_ci).add(n.tokens if cs else key)
-            lex.entries.append(Entry(t, n, cs, key))
+            exact[t].setdefault(n.tokens, n)
+        _check_one_type_per_name(t, dictionaries, exact)
+        lex = _type_lexicon(t, source, names, rules, stop_keys, stop_used, insensitive_owner)
         for e in lex.entries:
             if not e.case_sensitive:
                 insensitive_owner.setdefault(e.key, t)
-        if not lex.entries:
-            reasons = "; ".join(f"{k}: {len(v)}" for k, v in lex.dropped.items())
-            raise DistantError(f"{source}: no {t} name is left after the rules ({reasons}). Fix: check the "
-                               "dictionary, distant.max_tokens and the stop list")
         types[t] = lex
     lexicon = Lexicon(types, rules, tuple(gold_types))
     if stop is not None:
-        lexicon.stop_source, lexicon.stop_entries = stop[0], len(stop[1])
-        lexicon.stop_unused = [s.text for k, s in stop_keys.items() if k not in stop_used]
-        if stop[1] and not stop_used:
-            raise DistantError(f"{stop[0]}: the stop list names nothing in the dictionaries (none of its "
-                               f"{len(stop[1])} entries is a dictionary name). Fix: check the file, or leave "
-                               "the stop list out")
+        _attach_stop_list(lexicon, stop, stop_keys, stop_used)
     return lexicon
+
+
+def _check_one_type_per_name(t: str, dictionaries: Mapping[str, tuple[str, list[DictName]]],
+                             exact: dict[str, dict[tuple[str, ...], DictName]]) -> None:
+    """The same name in two types: an error, reported at the later (lower-priority) one."""
+    source, names = dictionaries[t]
+    for u in exact:
+        if u == t:
+            continue
+        for n in names:
+            prev = exact[u].get(n.tokens)
+            if prev is not None:
+                raise DistantError(
+                    f"{source}:{n.line}: the name {n.text!r} is also a {u} name ({dictionaries[u][0]}:"
+                    f"{prev.line}); a name may belong to one type. Fix: remove it from one dictionary")
+
+
+def _type_lexicon(t: str, source: str, names: list[DictName], rules: MatchRules,
+                  stop_keys: dict[tuple[str, ...], DictName], stop_used: set[tuple[str, ...]],
+                  insensitive_owner: dict[tuple[str, ...], str]) -> TypeLexicon:
+    """One type's kept names, each dropped one under its reason (the rules in order); records stop-list hits."""
+    lex = TypeLexicon(t, source, len(names))
+    seen_cs: set[tuple[str, ...]] = set()  # exact tokens of kept case-sensitive names
+    seen_ci: set[tuple[str, ...]] = set()  # folded tokens of kept case-insensitive names
+    for n in names:
+        key = tuple(map(fold, n.tokens))
+        if key == n.tokens:
+            key = n.tokens  # share the tuple (most names): less memory for big dictionaries
+        cs = rules.case_sensitive(n)
+        if len(n.tokens) > rules.max_tokens:
+            lex.drop(f"longer than {rules.max_tokens} tokens", n)
+            continue
+        if key in stop_keys:
+            stop_used.add(key)
+            lex.drop("in the stop list", n)
+            continue
+        if key in seen_ci or (cs and n.tokens in seen_cs):
+            lex.drop("duplicate within the type (matches the same spans as an earlier line)", n)
+            continue
+        higher = insensitive_owner.get(key)
+        if higher is not None and higher != t:
+            lex.drop(f"shadowed by a {higher} name (priority; same tokens ignoring case)", n)
+            continue
+        (seen_cs if cs else seen_ci).add(n.tokens if cs else key)
+        lex.entries.append(Entry(t, n, cs, key))
+    if not lex.entries:
+        reasons = "; ".join(f"{k}: {len(v)}" for k, v in lex.dropped.items())
+        raise DistantError(f"{source}: no {t} name is left after the rules ({reasons}). Fix: check the "
+                           "dictionary, distant.max_tokens and the stop list")
+    return lex
+
+
+def _attach_stop_list(lexicon: Lexicon, stop: tuple[str, list[DictName]],
+                      stop_keys: dict[tuple[str, ...], DictName], stop_used: set[tuple[str, ...]]) -> None:
+    lexicon.stop_source, lexicon.stop_entries = stop[0], len(stop[1])
+    lexicon.stop_unused = [s.text for k, s in stop_keys.items() if k not in stop_used]
+    if stop[1] and not stop_used:
+        raise DistantError(f"{stop[0]}: the stop list names nothing in the dictionaries (none of its "
+                           f"{len(stop[1])} entries is a dictionary name). Fix: check the file, or leave "
+                           "the stop list out")
 
 
 def load_lexicon(dictionaries: Mapping[str, Any], rules: MatchRules | None = None,

@@ -16,14 +16,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import filling, replace_dir, temp_dir, write_json
-from ..corpus import CorpusError, load_corpus
-from ..labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
-from ..settings import DistantSettings
-from .filters import NameFilters
-from .inputs import content_hashes, hash_metrics
-from .labelling import label_corpus, score_labelling
-from .lexicon import MatchRules, load_lexicon, resolve
+from ..data.corpus import CorpusError, load_corpus
+from ..io.atomic import filling, replace_dir, temp_dir, write_json
+from ..settings.labels import DATA_FILES, FIELD_FULL
+from ..settings.sections import DistantSettings
+from .labelling import label_corpus
+from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher
 from .outputs import write_dictionaries
 from .silver_union import gold_sentence_keys, join_silver

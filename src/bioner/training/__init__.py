@@ -7,12 +7,4 @@
   resume fingerprint and checkpoints.
 """
 
-from .data import GOLD, SILVER, TrainData, build_datasets, load_training_corpora, vocab_texts
-from .loss import label_masks, token_losses
-from .run import train
-from .runtime import run_fingerprint
-from .trainer import Collator, EpochSeededLengthGroupedSampler, WeightedTokenTrainer
 
-__all__ = ["GOLD", "SILVER", "Collator", "EpochSeededLengthGroupedSampler", "TrainData", "WeightedTokenTrainer",
-           "build_datasets", "label_masks", "load_training_corpora", "run_fingerprint", "token_losses", "train",
-           "vocab_texts"]

@@ -14,11 +14,11 @@ from typing import Any
 from datasets import Dataset, concatenate_datasets
 from transformers import PreTrainedTokenizerFast
 
-from ..align import encode
-from ..corpus import Corpus, load_corpus
-from ..labels import DATA_FILES
-from ..settings import Settings
-from ..silver import load_silver
+from ..data.corpus import Corpus, load_corpus
+from ..data.silver import load_silver
+from ..settings.labels import DATA_FILES
+from ..settings.settings import Settings
+from .align import encode
 from .trainer import column
 
 GOLD, SILVER = 0, 1

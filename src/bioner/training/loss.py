@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from ..align import IGNORE
-from ..labels import LabelScheme
+from ..settings.labels import LabelScheme
+from .align import IGNORE
 
 
 def label_masks(scheme: LabelScheme, annotated: dict[int, tuple[str, ...]]) -> torch.Tensor:

@@ -24,11 +24,11 @@ from transformers import PreTrainedTokenizerFast, Trainer, TrainerState, set_see
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import load_sharded_checkpoint
 
-from .. import environment, modeling
-from ..atomic import OutputError, check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
-from ..lock import exclusive
-from ..settings import Settings
-from . import runtime
+from ..io.atomic import check_writable, filling, plain_modes, replace_dir, temp_dir, write_json, write_yaml
+from ..io.atomic_temps import OutputError
+from ..io.lock import exclusive
+from ..settings.settings import Settings
+from . import modeling, runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
 from .curves import write_curves
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
@@ -48,17 +48,9 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
     process that was killed and resumed) and, under `process`, what this process did. A run whose last
     checkpoint is already its last step trains nothing: its best checkpoint is loaded as the result.
     """
-    args = runtime.training_args(s, out, epochs, lr, len(train_ds))
     tally = RunTally()
-    trainer = WeightedTokenTrainer(
-        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-        data_collator=Collator(tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None),
-        processing_class=tokenizer, compute_metrics=make_compute_metrics(s.scheme),
-        preprocess_logits_for_metrics=argmax_logits, o_masks=o_masks,
-        callbacks=[tally, *([LiveCallback(live, step_offset)] if live is not None else [])],
-    )
-    trainer.remove_callback(PrinterCallback)  # raw log dicts
-    trainer.add_callback(LogLinesCallback())
+    trainer = _make_trainer(s, model, tokenizer, train_ds, val_ds, out, epochs, lr, live, step_offset, o_masks,
+                            tally)
     with runtime.rank_zero_first():  # rank 0 removes an incomplete checkpoint before the others look
         resume = runtime.last_complete_checkpoint(out)
     saved = RunTally.from_checkpoint(resume)
@@ -79,7 +71,34 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
                 raise
             raise OutputError(out, checkpoint_write_cause(err, out)) from None  # a checkpoint could not be saved
     wall = time.time() - t0
-    steps, first = trainer.state.global_step, start.global_step if start else 0
+    first = start.global_step if start else 0
+    info = _run_summary(trainer, saved, first, resume, result_loss, wall)
+    if trainer.is_world_process_zero():
+        _log_summary(out, info, first, wall)
+    return trainer, info
+
+
+def _make_trainer(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train_ds: Dataset,
+                  val_ds: Dataset, out: Path, epochs: float, lr: float, live: Any, step_offset: int,
+                  o_masks: torch.Tensor | None, tally: RunTally) -> WeightedTokenTrainer:
+    args = runtime.training_args(s, out, epochs, lr, len(train_ds))
+    trainer = WeightedTokenTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+        data_collator=Collator(tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None),
+        processing_class=tokenizer, compute_metrics=make_compute_metrics(s.scheme),
+        preprocess_logits_for_metrics=argmax_logits, o_masks=o_masks,
+        callbacks=[tally, *([LiveCallback(live, step_offset)] if live is not None else [])],
+    )
+    trainer.remove_callback(PrinterCallback)  # raw log dicts
+    trainer.add_callback(LogLinesCallback())
+    return trainer
+
+
+def _run_summary(trainer: Trainer, saved: RunTally, first: int, resume: str | None, result_loss: float | None,
+                 wall: float) -> dict:
+    """The run's summary: the whole run's steps, loss and time, and what this process did (`process`); `first`:
+    the step this process started from."""
+    steps = trainer.state.global_step
     done = steps - first
     if first == 0:  # the whole run in this process: the Trainer's own figure
         run_loss = result_loss
@@ -87,24 +106,26 @@ def run_phase(s: Settings, model: Any, tokenizer: PreTrainedTokenizerFast, train
         run_loss = None
     else:
         run_loss = (saved.prior_loss + (result_loss or 0.0) * done) / max(steps, 1)
-    info = {"train_loss": run_loss, "best_validation_f1": trainer.state.best_metric, "steps": steps,
+    return {"train_loss": run_loss, "best_validation_f1": trainer.state.best_metric, "steps": steps,
             "wall_s": round(saved.prior_wall + (wall if done else 0.0), 1), "resumed_from": resume,
             "process": {"steps": done, "train_loss": result_loss, "wall_s": round(wall, 1)},
             **runtime.peak_memory()}
-    if trainer.is_world_process_zero():
-        mem = ", ".join(f"{k[5:-4].upper()} {v:.0f} MiB" for k, v in info.items() if k.startswith("peak_"))
-        loss = f"{run_loss:.4f}" if run_loss is not None else "unknown (resumed from an older checkpoint)"
-        if done == 0:
-            log.info("%s: the run already finished at step %d (%s): nothing to train; train loss %s",
-                     out, steps, resume, loss)
-        elif first == 0:
-            log.info("trained %d steps in %.0f s, train loss %s; peak memory of this process: %s", steps, wall,
-                     loss, mem)
-        else:
-            log.info("this process trained steps %d-%d (%d steps) in %.0f s; the run: %d steps, train loss %s, "
-                     "%.0f s; peak memory of this process: %s", first + 1, steps, done, wall, steps, loss,
-                     info["wall_s"], mem)
-    return trainer, info
+
+
+def _log_summary(out: Path, info: dict, first: int, wall: float) -> None:
+    run_loss, steps, resume, done = info["train_loss"], info["steps"], info["resumed_from"], info["process"]["steps"]
+    mem = ", ".join(f"{k[5:-4].upper()} {v:.0f} MiB" for k, v in info.items() if k.startswith("peak_"))
+    loss = f"{run_loss:.4f}" if run_loss is not None else "unknown (resumed from an older checkpoint)"
+    if done == 0:
+        log.info("%s: the run already finished at step %d (%s): nothing to train; train loss %s",
+                 out, steps, resume, loss)
+    elif first == 0:
+        log.info("trained %d steps in %.0f s, train loss %s; peak memory of this process: %s", steps, wall,
+                 loss, mem)
+    else:
+        log.info("this process trained steps %d-%d (%d steps) in %.0f s; the run: %d steps, train loss %s, "
+                 "%.0f s; peak memory of this process: %s", first + 1, steps, done, wall, steps, loss,
+                 info["wall_s"], mem)
 
 
 def _load_finished(trainer: Trainer, state: TrainerState, last: str) -> None:

@@ -21,9 +21,9 @@ from accelerate import PartialState
 from transformers import TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..labels import DATA_FILES
-from ..settings import Settings
-from ..threads import auto_threads
+from ..settings.labels import DATA_FILES
+from ..settings.settings import Settings
+from .threads import auto_threads
 
 log = logging.getLogger("bioner.training")
 
@@ -65,7 +65,7 @@ def run_fingerprint(s: Settings, data_dir: Path) -> str:
 
 
 def cpu_threads(s: Settings) -> int:
-    """torch CPU threads of this process: train.cpu_threads, or for `auto` the idle cores (bioner.threads)."""
+    """torch CPU threads of this process: train.cpu_threads, or for `auto` the idle cores (bioner.training.threads)."""
     if s.train.cpu_threads != "auto":
         return int(s.train.cpu_threads)
     threads, why = auto_threads()

@@ -1,6 +1,6 @@
 """The one `Trainer` subclass of every strategy, its batch collator, its sampler and its validation metrics.
 
-Validation runs in the Trainer's own evaluation loop, not through the windowed tagger of bioner.inference
+Validation runs in the Trainer's own evaluation loop, not through the windowed tagger of bioner.tagging.inference
 (docs/design.md s.6): it needs the validation loss on the same encoded features, sharding and gathering under
 DDP, and best-checkpoint selection. Both paths score with `metrics.entity_scores` on each word's first sub-token;
 they differ only for a validation sentence longer than `train.max_length` sub-tokens, which is truncated here
@@ -16,9 +16,9 @@ from datasets import Dataset
 from transformers import DataCollatorForTokenClassification, EvalPrediction, PreTrainedTokenizerFast, Trainer
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
-from ..align import IGNORE
-from ..labels import LabelScheme
-from ..metrics import entity_scores, flat
+from ..data.metrics import entity_scores, flat
+from ..settings.labels import LabelScheme
+from .align import IGNORE
 from .loss import token_losses
 
 
@@ -118,7 +118,7 @@ class Collator:
 
 
 def make_compute_metrics(scheme: LabelScheme):
-    """Validation metrics: entity scores (bioner.metrics) of the first-sub-token labels, flattened."""
+    """Validation metrics: entity scores (bioner.data.metrics) of the first-sub-token labels, flattened."""
     id2label = scheme.id2label
 
     def compute(p: EvalPrediction) -> dict[str, float]:

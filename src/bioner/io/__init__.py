@@ -1,0 +1,1 @@
+"""Writing files safely: atomic writes and temp files, locks, JSONL reading."""
