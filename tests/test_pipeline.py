@@ -90,7 +90,7 @@ def test_experiment_workflow(repo: Repo) -> None:
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel")  # reproduces: a no-op
     assert _ran(out) == {STAMP}, out
     # -- a dictionary outside the repo (no DVC dependency) changes, params unchanged: the stamp changes, so
-    # distant and what follows re-run; its hash is in metrics/distant.json ---------------------------------
+    # distant re-runs; its hash is in metrics/distant.json -------------------------------------------------
     genes = repo.path.parent / "outside_genes.txt"
     genes.write_bytes((repo.path / "data/raw/dictionaries/genes.txt").read_bytes())
     gene_set = f"distant.dictionaries.Gene={genes}"
@@ -99,7 +99,8 @@ def test_experiment_workflow(repo: Repo) -> None:
     before = repo.json("metrics/distant.json")["sha256_Gene"]
     genes.write_text(genes.read_text(encoding="utf-8") + "ZZZ9\n", encoding="utf-8")
     out = repo.run("dvc", "exp", "run", "-S", "seed=7", "-S", "distant.mode=relabel", "-S", gene_set)
-    assert {"distant", "silver", "train"} <= _ran(out) and "validate" not in _ran(out), out
+    # distant re-runs; what follows re-runs only if the labels changed (ZZZ9 is in no sentence: they did not)
+    assert "distant" in _ran(out) and "validate" not in _ran(out), out
     assert repo.json("metrics/distant.json")["sha256_Gene"] != before
 
     # -- dvc plots diff: training curves of two experiments overlaid, HTML written ------------------------
