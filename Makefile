@@ -119,7 +119,7 @@ study-virus: setup
 			-S distant.mode=relabel -S 'data.silver=[pubmed/pubmed_scrapping.jsonl, covid/covid_sentences.jsonl]' \
 			$(VIRUS_DICT) $(VIRUS_TESTS); \
 	done; done
-	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.grid import start; start($(JOBS))"
+	OMP_NUM_THREADS=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -c "from bioner.study.grid import start; start($(JOBS))"
 	$(BIN)/bioner report --all_commits
 
 # The benchmarks of docs/benchmarks.md (each waits for a quiet machine; ~25 min on 2 cores). JSON in scratch/bench/.

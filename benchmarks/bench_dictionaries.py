@@ -54,7 +54,7 @@ def child(row: str) -> dict[str, Any]:
     from bioner.distant.lexicon import MatchRules, load_lexicon
     from bioner.distant.matcher import Matcher
     from bioner.distant.sources import read_source
-    from bioner.settings_dictionaries import parse_source
+    from bioner.settings.dictionaries import parse_source
 
     _, what = ROWS[row]
     t0, c0 = time.perf_counter(), time.process_time()

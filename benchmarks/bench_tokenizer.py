@@ -19,10 +19,10 @@ from typing import Any
 
 import common  # noqa: I001  (sets thread/offline env before torch is imported)
 
-from bioner.corpus import load_corpus
-from bioner.labels import FIELD_GOLD
-from bioner.tagger import Tagger
-from bioner.textsplit import TOKENIZERS
+from bioner.data.corpus import load_corpus
+from bioner.data.textsplit import TOKENIZERS
+from bioner.settings.labels import FIELD_GOLD
+from bioner.tagging.tagger import Tagger
 
 NO_SPACE_BEFORE = {",", ".", ";", ":", ")", "]", "%", "-", "/"}
 NO_SPACE_AFTER = {"(", "[", "-", "/"}

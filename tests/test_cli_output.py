@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner.cli import main
+from bioner.cli.pipeline import main
 
 
 def test_top_level_help_names_no_module(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.cli import main
+from bioner.cli.pipeline import main
 from bioner.distant.inputs import content_hashes, write_stamp
-from bioner.settings_dictionaries import HgncSource, ListSource, TaxdumpSource, parse_sources
+from bioner.settings import settings as S
+from bioner.settings.dictionaries import HgncSource, ListSource, TaxdumpSource, parse_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,8 +141,8 @@ def test_score_names_its_dictionaries_and_refuses_missing(tmp_path: Path, capsys
 
 
 def test_fetch_copies_the_sources_of_a_local_data_dir(tmp_path: Path) -> None:
-    from bioner.sample import write_sample_corpus
-    from bioner.sources import fetch
+    from bioner.data.sample import write_sample_corpus
+    from bioner.data.sources import fetch
 
     src = tmp_path / "src"
     write_sample_corpus(src, seed=0, sizes={"train": 5, "validation": 2, "test_bc5cdr": 2, "silver": 5,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
+from bioner.data.sample import write_sample_corpus
 from bioner.distant.errors import DistantError
 from bioner.distant.filters import NameFilters
 from bioner.distant.lexicon import load_lexicon
 from bioner.distant.merge import EXAMPLE_CHARS, EXAMPLES, build_dictionaries
 from bioner.distant.stage import run_stage
-from bioner.labels import DATA_FILES
-from bioner.sample import write_sample_corpus
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES
 
 
 def _write(d: Path, name: str, text: str) -> str:

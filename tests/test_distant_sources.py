@@ -12,7 +12,7 @@ import pytest
 
 from bioner.distant.errors import DistantError
 from bioner.distant.sources import read_source
-from bioner.settings_dictionaries import HgncSource, IctvSource, ListSource, TaxdumpSource
+from bioner.settings.dictionaries import HgncSource, IctvSource, ListSource, TaxdumpSource
 
 CUSTOM_HEADER = ["HGNC ID", "Approved symbol", "Approved name", "Status", "Alias symbols", "NCBI Gene ID",
                  "Previous symbols", "Locus type"]

@@ -1,4 +1,4 @@
-"""bioner.environment: the record every experiment writes beside its metrics, and its short env_hash."""
+"""bioner.training.environment: the record every experiment writes beside its metrics, and its short env_hash."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import environment
-from bioner.run_metrics import flat_metrics, write_run_metrics
+from bioner.study.run_metrics import flat_metrics, write_run_metrics
+from bioner.training import environment
 
 
 def test_numerics_names_what_decides_the_numbers() -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from bioner import precision as P
-from bioner.cli import main
-from bioner.corpus import load_corpus
-from bioner.labels import SEED_TYPES
-from bioner.modeling import load_for_training, load_tokenizer
-from bioner.tagger import Tagger
+from bioner.cli.pipeline import main
+from bioner.data.corpus import load_corpus
+from bioner.settings.labels import SEED_TYPES
+from bioner.tagging import precision as P
+from bioner.tagging.tagger import Tagger
+from bioner.training.modeling import load_for_training, load_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bioner.study_report import build_report, markdown, parse_experiments, scaling_points
+from bioner.study.report import build_report, markdown, parse_experiments, scaling_points
 
 
 def _rev(name: str, seed: int, metrics: dict) -> dict:
@@ -46,7 +46,7 @@ def test_a_rerun_with_other_scores_still_counts_as_a_repeated_seed() -> None:
 
 
 def test_runtime_metrics_never_include_scores() -> None:
-    from bioner.study_groups import is_runtime_metric
+    from bioner.study.groups import is_runtime_metric
 
     assert all(map(is_runtime_metric, ["train_wall_s", "train_threads", "eval_runtime_s", "peak_rss_mib"]))
     assert not any(map(is_runtime_metric, ["bc5cdr_f1", "pubmed_f1_S", "bc5cdr_support_Chemical", "val_f1",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.study_report import build_report, markdown, parse_experiments
+from bioner.study.report import build_report, markdown, parse_experiments
 
 
 def _rev(name: str, seed: int, f1: float, env: str | None) -> dict:
@@ -45,8 +45,8 @@ def test_different_environments_are_flagged_in_json_and_markdown() -> None:
 
 def test_the_report_command_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    import bioner.study_report as R
-    from bioner import cli
+    import bioner.study.report as R
+    from bioner.cli import pipeline as cli
 
     rows = [{"rev": "abc", "name": "main", "experiments": [_rev("a", 42, 0.8, "aaaaaaaaaaaa"),
                                                             _rev("b", 1337, 0.7, "bbbbbbbbbbbb")]}]

@@ -1,4 +1,4 @@
-"""bioner.reproduction: a re-run's metrics against the committed ones, to the last digit, with the env diff."""
+"""bioner.study.reproduction: a re-run's metrics against the committed ones, to the last digit, with the env diff."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.reproduction import check, main
+from bioner.study.reproduction import check, main
 
 METRICS = {"bc5cdr_f1": 0.7955, "pubmed_f1": 0.8202, "train_threads": 1, "train_wall_s": 14.6,
            "env_hash": "82a692eb7de7"}

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bioner.cli import main
+from bioner.cli.pipeline import main
 from bioner.scrape.errors import ScrapeError
 from bioner.scrape.stage import run_stage
-from bioner.settings import CorpusSettings
+from bioner.settings.settings import CorpusSettings
 from eutils_server import FakeEutils
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ import pytest
 from bioner.scrape.errors import ScrapeError
 from bioner.scrape.pubmed_xml import iter_articles, read_articles
 from bioner.scrape.stage import run_stage
-from bioner.settings import CorpusSettings
+from bioner.settings.settings import CorpusSettings
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
         '1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">\n<PubmedArticleSet>\n')

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bioner.cli import main
+from bioner.cli.pipeline import main
 from bioner.scrape.errors import ScrapeError
 from bioner.scrape.sentences import sentence_tokens, split_sentences
 from bioner.scrape.stage import run_stage
-from bioner.settings import CorpusSettings, SettingsError, load
+from bioner.settings.settings import CorpusSettings, SettingsError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bioner import settings as S
-from bioner.cli import main
+from bioner.cli.pipeline import main
+from bioner.settings import settings as S
 
 
 def _float_keys(model: type[BaseModel] = S.Settings, prefix: str = "") -> Iterator[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import bioner.silver
-from bioner.labels import DATA_FILES, SEED_TYPES
-from bioner.sample import write_sample_corpus
-from bioner.silver import load_silver, write_subsets
+import bioner.data.silver
+from bioner.data.sample import write_sample_corpus
+from bioner.data.silver import load_silver, write_subsets
+from bioner.settings.labels import DATA_FILES, SEED_TYPES
 
 L9 = SEED_TYPES.scheme("gold+silver").label2id
 SIZES = {"train": 20, "validation": 5, "test_bc5cdr": 5, "silver": 100, "test_pubmed": 5}
@@ -34,14 +34,14 @@ def test_a_failure_mid_set_leaves_the_old_set_whole(raw: Path, tmp_path: Path,
     out = tmp_path / "silver"
     write_subsets(raw, out, subset_seed=13, types=SEED_TYPES)
     before = _files(out)
-    real = bioner.silver.subset_indices
+    real = bioner.data.silver.subset_indices
 
     def full_disk_at_ratio_4(ratio: str, *args: int) -> list[int]:
         if ratio == "4":  # ratios 1 and 2 are written by now
             raise OSError(errno.ENOSPC, "No space left on device (simulated)")
         return real(ratio, *args)
 
-    monkeypatch.setattr(bioner.silver, "subset_indices", full_disk_at_ratio_4)
+    monkeypatch.setattr(bioner.data.silver, "subset_indices", full_disk_at_ratio_4)
     with pytest.raises(OSError, match="No space left on device"):
         write_subsets(raw, out, subset_seed=14, types=SEED_TYPES)
     assert _files(out) == before  # not one file of the seed-14 set

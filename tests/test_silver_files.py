@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
-from bioner.cli import main
+from bioner.cli.pipeline import main
+from bioner.data.sample import write_sample_corpus
+from bioner.data.sources import FetchError, extra_files, fetch
 from bioner.distant.errors import DistantError
 from bioner.distant.silver_union import join_silver
 from bioner.distant.stage import run_stage
-from bioner.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, TestSet
-from bioner.sample import write_sample_corpus
-from bioner.sources import FetchError, extra_files, fetch
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, TestSet
 
 SIZES = {"train": 30, "validation": 10, "test_bc5cdr": 10, "silver": 40, "test_pubmed": 10}
 GOLD = ("Chemical", "Disease")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner import settings as S
-from bioner.cli import main
-from bioner.labels import DATA_FILES, FIELD_FULL, SEED_TYPES, CheckpointTypes, TestSet, scored_test_sets
-from bioner.run_metrics import flat_metrics
+from bioner.cli.pipeline import main
+from bioner.settings import settings as S
+from bioner.settings.labels import DATA_FILES, FIELD_FULL, SEED_TYPES, CheckpointTypes, TestSet, scored_test_sets
+from bioner.study.run_metrics import flat_metrics
 
 
 def _model() -> CheckpointTypes:
@@ -89,8 +89,8 @@ def test_flat_metrics_key_every_test_set_by_its_name() -> None:
 
 def test_evaluate_scores_every_test_set_of_the_settings(small_sample_dir: Path, tiny_backbone: Path,
                                                         tmp_path: Path) -> None:
-    from bioner.labels import CONFIG_TYPES_KEY
-    from bioner.modeling import load_for_training, load_tokenizer
+    from bioner.settings.labels import CONFIG_TYPES_KEY
+    from bioner.training.modeling import load_for_training, load_tokenizer
 
     tiny_checkpoint = tmp_path / "ckpt"
     model = load_for_training(tiny_backbone, SEED_TYPES.scheme("gold+silver").label2id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from bioner.cli_args import build_parser
-from bioner.prediction import predict_file, read_records
-from bioner.tagger import Tagger
-from bioner.textsplit import DEFAULT_TOKENIZER, tokenize
+from bioner.cli.args import build_parser
+from bioner.data.textsplit import DEFAULT_TOKENIZER, tokenize
+from bioner.tagging.prediction import predict_file, read_records
+from bioner.tagging.tagger import Tagger
 
 
 def test_the_default_is_punct_everywhere() -> None:

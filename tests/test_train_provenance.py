@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bioner.cli import main
-from bioner.model_card import model_card
+from bioner.cli.pipeline import main
+from bioner.tagging.model_card import model_card
 
 TINY_FLAGS = ["-s", "tiny.hidden_size=32", "-s", "tiny.intermediate_size=64", "-s", "tiny.num_layers=1",
               "-s", "tiny.vocab_size=1000", "-s", "train.max_length=64"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner.cli import main
+from bioner.cli.pipeline import main
 from bioner.training.curves import write_curves
 
 TINY_FLAGS = ["-s", "tiny.hidden_size=32", "-s", "tiny.intermediate_size=64", "-s", "tiny.num_layers=1",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bioner import settings as S
 from bioner import training
+from bioner.settings import settings as S
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"vocab_size": 1000, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}

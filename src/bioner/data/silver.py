@@ -108,7 +108,7 @@ def _nonempty(line: str) -> bool:
 def load_silver(settings_ratio: str, silver_dir: str | Path | None, raw_dir: str | Path, n_gold: int,
                 subset_seed: int, label2id: dict[str, int], space: str = "") -> Corpus:
     """The silver subset for training, in the gold+silver view checked against the run's `label2id`: from the
-    silver stage's file if present and its provenance matches (bioner.silver_provenance), else computed in
+    silver stage's file if present and its provenance matches (bioner.data.silver_provenance), else computed in
     memory."""
     if silver_dir is not None and (Path(silver_dir) / f"silver_{settings_ratio}.jsonl").is_file():
         why = mismatch(Path(silver_dir), settings_ratio, subset_seed, Path(raw_dir))

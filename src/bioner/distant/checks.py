@@ -10,7 +10,7 @@ import csv
 import warnings
 from pathlib import Path
 
-from ..settings_dictionaries import HgncSource, IctvSource, ListSource, SourceSpec, TaxdumpSource
+from ..settings.dictionaries import HgncSource, IctvSource, ListSource, SourceSpec, TaxdumpSource
 from .dictionary import read_names
 from .errors import DistantError
 from .merge import missing_file

@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..atomic import write_json
-from ..settings_dictionaries import SourceSpec, TaxdumpSource, parse_sources
+from ..io.atomic import write_json
+from ..settings.dictionaries import SourceSpec, TaxdumpSource, parse_sources
 from .errors import DistantError
 from .merge import missing_file, resolve, source_label
 
 if TYPE_CHECKING:
-    from ..settings_sections import DistantSettings
+    from ..settings.sections import DistantSettings
 
 #: hex digits of a sha256 shown in metrics (enough to tell two versions apart; the stamp keeps the whole hash)
 SHORT = 12

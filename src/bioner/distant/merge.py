@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..settings_dictionaries import SourceSpec, TaxdumpSource, parse_sources
+from ..settings.dictionaries import SourceSpec, TaxdumpSource, parse_sources
 from .dictionary import DictName, tokenize_name
 from .errors import DistantError
 from .filters import NameFilters

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..atomic import atomic_open
+from ..io.atomic import atomic_open
 from .lexicon import Lexicon
 
 HEADER = "# name\tcanonical_id\tsources\n"

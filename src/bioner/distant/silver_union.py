@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_open
-from ..corpus import is_blank
-from ..jsonl import json_object, text_lines
-from ..labels import FIELD_FULL, FIELD_GOLD
+from ..data.corpus import is_blank
+from ..io.atomic import atomic_open
+from ..io.jsonl import json_object, text_lines
+from ..settings.labels import FIELD_FULL, FIELD_GOLD
 from .errors import DistantError
 
 #: Record field naming the silver file a sentence came from.

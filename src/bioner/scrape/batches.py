@@ -14,8 +14,8 @@ import logging
 from io import BytesIO
 from pathlib import Path
 
-from ..atomic import atomic_open, write_json
-from ..settings_sections import CorpusSettings
+from ..io.atomic import atomic_open, write_json
+from ..settings.sections import CorpusSettings
 from .entrez import EntrezClient
 from .errors import ScrapeError
 from .pubmed_xml import iter_articles

@@ -9,7 +9,7 @@ from typing import Any
 
 def cmd_corpus(args: argparse.Namespace, settings: Any) -> None:
     """Build data/corpus/<name>.jsonl from `corpus.source`; print what was written and the counts."""
-    from ..atomic import check_writable
+    from ..io.atomic import check_writable
     from .stage import corpus_file, run_stage
 
     cfg = settings.corpus

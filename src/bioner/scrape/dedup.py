@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..jsonl import json_object, line_error, text_lines
+from ..io.jsonl import json_object, line_error, text_lines
 from .errors import ScrapeError
 
 

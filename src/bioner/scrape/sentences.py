@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from syntok import segmenter
 
-from ..textsplit import tokenize
+from ..data.textsplit import tokenize
 
 
 def split_sentences(text: str) -> list[str]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_open, write_json
-from ..settings_sections import CorpusSettings
+from ..io.atomic import atomic_open, write_json
+from ..settings.sections import CorpusSettings
 from .batches import fetch_batches
 from .dedup import Dedup, test_keys
 from .entrez import EntrezClient

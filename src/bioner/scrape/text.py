@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..jsonl import text_lines
+from ..io.jsonl import text_lines
 from .errors import ScrapeError
 
 

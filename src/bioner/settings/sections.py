@@ -152,7 +152,7 @@ class DistantSettings(_Strict):
 
     mode: Literal["keep", "relabel"] = "keep"
     #: entity type -> its source(s): a hand-list path, a source mapping (hgnc | ictv_vmr | ncbi_taxdump | list;
-    #: bioner.settings_dictionaries) or a list of them; paths absolute or relative to the data dir
+    #: bioner.settings.dictionaries) or a list of them; paths absolute or relative to the data dir
     dictionaries: dict[str, DictionaryEntry] = Field(default_factory=lambda: {"Virus": "dictionaries/viruses.txt",
                                                                   "Gene": "dictionaries/genes.txt"})
     #: names never matched: a file (relative to the data dir or absolute) or an inline list of names

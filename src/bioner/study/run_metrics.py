@@ -9,10 +9,10 @@ the distant stage relabelled, the dictionary labelling's own F1 per test set (`<
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
-  `train_wall_s`, `train_threads` (torch CPU threads the training used), `env_hash` (bioner.environment). A
+  `train_wall_s`, `train_threads` (torch CPU threads the training used), `env_hash` (bioner.training.environment). A
   test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys:
   `dvc exp show` shows `-`, not a misleading 0.
-- `metrics/environment.json`: the environment record (bioner.environment.record): packages, threads, CPU/GPU,
+- `metrics/environment.json`: the environment record (bioner.training.environment.record): packages, threads, CPU/GPU,
   precision, requirements.lock's hash, the data's DVC hashes.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
   the experiment; the copy in models/ is DVC-cached).

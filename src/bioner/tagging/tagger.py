@@ -124,7 +124,7 @@ class Tagger:
 
         `device`: cpu, cuda, cuda:1, mps (default: cuda if available). `quantize="int8"`: dynamic int8
         quantization of the encoder's Linear layers, CPU only. `precision="bf16"`: the model in bfloat16, only
-        where the hardware has native bf16 (bioner.precision). `max_length`: sub-tokens per window (default: the
+        where the hardware has native bf16 (bioner.tagging.precision). `max_length`: sub-tokens per window (default: the
         model's limit; longer sentences are tagged in overlapping windows)."""
         # a bad device, quantize or precision fails before any download or load
         check_precision(precision, _resolve_device(device, quantize), quantize)

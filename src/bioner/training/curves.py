@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..atomic import atomic_open
+from ..io.atomic import atomic_open
 
 CURVES_PNG = "curves.png"
 _PANELS = (("train", "loss", "training loss"), ("train", "learning_rate", "learning rate"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
 
-from ..atomic_temps import describe
+from ..io.atomic_temps import describe
 
 log = logging.getLogger("bioner.training")
 

@@ -1,6 +1,6 @@
 """Dictionary source readers, one module per format; each yields (name, canonical id or None) for one type.
 
-`read_source(spec, path)` dispatches on the settings model's `format` (bioner.settings_dictionaries). Errors
+`read_source(spec, path)` dispatches on the settings model's `format` (bioner.settings.dictionaries). Errors
 are one-line DistantErrors naming the file (and line or row where there is one).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...settings_dictionaries import HgncSource, IctvSource, ListSource, SourceSpec, TaxdumpSource
+from ...settings.dictionaries import HgncSource, IctvSource, ListSource, SourceSpec, TaxdumpSource
 from . import handlist, hgnc, ictv, taxdump
 
 #: (name, canonical id or None, line or row of the source file it came from)

@@ -2,7 +2,7 @@
 
 `scripts/check_reproduction.sh` re-runs the committed default experiment in a fresh clone and calls this:
 
-    python -m bioner.reproduction --committed DIR --new DIR [--hardware-may-differ]
+    python -m bioner.study.reproduction --committed DIR --new DIR [--hardware-may-differ]
 
 Each DIR holds that run's metrics.json, environment.json and dvc.lock. Exit 0: every metric identical
 (timings excepted) and the trained weights and data byte-identical (the md5s DVC recorded); 1: something
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .environment import ENV_HASH_KEY
+from ..training.environment import ENV_HASH_KEY
 
 #: metrics that measure time, not results: never equal between two runs
 TIMING_KEYS = ("train_wall_s",)

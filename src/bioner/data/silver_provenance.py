@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .labels import DATA_FILES
+from ..settings.labels import DATA_FILES
 
 
 def file_sha256(path: Path) -> str:

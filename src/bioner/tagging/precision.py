@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .tagger_load import TaggerError
+from .load import TaggerError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
