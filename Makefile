@@ -30,7 +30,7 @@ lock:
 # (REPRO_OPTS=--hardware-may-differ: also passes when only the CPU/GPU differ from the committed record).
 REPRO_OPTS ?=
 reproduce: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH scripts/check_reproduction.sh $(REPRO_OPTS)
+	PATH=$(abspath $(BIN)):$$PATH scripts/check_reproduction.sh $(REPRO_OPTS)
 
 demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/bioner demo --workdir scratch/demo

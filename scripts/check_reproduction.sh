@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-run the committed default experiment (params.yaml as committed: synthetic sample, tiny backbone) in a fresh
 # clone at one torch thread and compare its metrics with the committed metrics/metrics.json to the last digit
-# (timings aside) and its weights and data by the md5s in dvc.lock, printing what differs and the environment
+# (timings aside) and its data by the md5s in dvc.lock, printing what differs and the environment
 # record's diff (docs/reproducibility.md).
 # Usage: scripts/check_reproduction.sh [--hardware-may-differ] [REPO]   (dvc, bioner and python from PATH)
 # Exit 0 reproduced, 1 not reproduced, 2 the run itself failed. KEEP_CLONE=1 keeps the clone for inspection.
