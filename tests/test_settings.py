@@ -1,4 +1,4 @@
-"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.settings.settings.configs), values
+"""Typed settings (bioner.settings): validation messages, the study catalogue (bioner.settings.configs), values
 derived from the strategy table, the one entry `load()` with its overrides."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import get_args
 
 import pytest
 import yaml
-from bioner.settings.settings.configs import CONFIGS, config_name, config_overrides
+from bioner.settings.configs import CONFIGS, config_name, config_overrides
 
 from bioner.settings import settings as S
 from bioner.settings.labels import SEED_TYPES

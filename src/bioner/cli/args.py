@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from ..errors import UserError
-from ..settings.labels import TEST_SETS, VIEW_FIELDS
+from ..settings.labels import VIEW_FIELDS
 from ..settings.settings import BACKBONES, defaults
 from ..settings.strategies import STRATEGY_NAMES
 

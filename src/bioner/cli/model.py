@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..io.atomic import check_writable
-from ..settings.labels import COLUMNS
+from ..settings.labels import COLUMNS, canonical_test_set
 
 
 def print_scores(res: dict) -> None:

@@ -40,7 +40,7 @@ def load_settings(args: argparse.Namespace) -> S.Settings:
 
 # ---------------------------------------------------------------------------------------------------------------
 def cmd_fetch(args: argparse.Namespace) -> None:
-    from ..data.sources import fetch
+    from ..data.sources import extra_files, fetch
 
     s = load_settings(args)
     check_writable(args.dest, "dir")
@@ -71,6 +71,7 @@ def cmd_distant(args: argparse.Namespace) -> None:
         print(f"{args.hash_inputs}: content hashes of {n} file(s) the distant settings name")
         return
     if args.score:
+        from ..distant.inputs import content_hashes
         from ..distant.labelling import score_labelling
         from ..distant.stage import matcher_from_settings
 
@@ -247,7 +248,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
     log.info("demo: %s on the synthetic sample, tiny backbone; loading torch and transformers ...", args.strategy)
     from ..data.sources import fetch
     from ..io.atomic import write_json
-    from ..settings.labels import TEST_SETS
     from ..tagging.evaluation import evaluate
     from ..training.modeling import load_checkpoint
     from ..training.run import train

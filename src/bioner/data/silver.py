@@ -14,11 +14,13 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from ..io.atomic import atomic_open, write_json
+from ..io.atomic import atomic_open, filling, replace_dir, temp_dir, write_json
+from ..io.atomic_dirs import keep_modes
 from ..settings.labels import DATA_FILES, FIELD_FULL, FIELD_GOLD, EntityTypes
 from ..settings.sections import RATIOS
 from ..settings.settings import SettingsError
 from .corpus import Corpus, is_blank, load_corpus
+from .silver_provenance import file_sha256, mismatch
 
 log = logging.getLogger(__name__)
 

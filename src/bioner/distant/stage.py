@@ -18,11 +18,14 @@ from typing import Any
 
 from ..data.corpus import CorpusError, load_corpus
 from ..io.atomic import filling, replace_dir, temp_dir, write_json
-from ..settings.labels import DATA_FILES, FIELD_FULL
+from ..settings.labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
 from ..settings.sections import DistantSettings
-from .labelling import label_corpus
+from .filters import NameFilters
+from .inputs import content_hashes, hash_metrics
+from .labelling import label_corpus, score_labelling
 from .lexicon import MatchRules, load_lexicon
 from .matcher import Matcher
+from .merge import resolve
 from .outputs import write_dictionaries
 from .silver_union import gold_sentence_keys, join_silver
 

@@ -1,5 +1,6 @@
-"""The sections of the settings schema (`data`, `silver`, `sources`, `train`, `tiny`, `distant`, `corpus`), each a
-frozen pydantic model that refuses unknown keys; `bioner.settings.settings.Settings` composes them and re-exports each."""
+"""The sections of the settings schema (`data`, `silver`, `sources`, `train`, `tiny`, `distant`, `corpus`,
+`evaluate`), each a frozen pydantic model that refuses unknown keys; `bioner.settings.settings.Settings` composes
+them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from .dictionaries import DictionaryEntry, parse_sources
 from .labels import DATA_FILES, SEED_TYPES, TEST_SET_NAME, TEST_SET_NAME_RULE, check_silver_types, check_type_names
-from .settings_dictionaries import DictionaryEntry, parse_sources
 
 SILVER_FILE = DATA_FILES["silver"]
 

@@ -28,7 +28,17 @@ from .labels import (
     TestSet,
     check_dictionary_types,
 )
-from .sections import DataSettings, DistantSettings, SilverSettings, SourceTypes, TinySettings, TrainSettings, _Strict
+from .sections import (
+    CorpusSettings,
+    DataSettings,
+    DistantSettings,
+    EvaluateSettings,
+    SilverSettings,
+    SourceTypes,
+    TinySettings,
+    TrainSettings,
+    _Strict,
+)
 from .strategies import STRATEGY_NAMES, Strategy, get
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..settings.configs import CONFIGS, PER_BACKBONE, config_name
-from ..settings.labels import TEST_SETS
+from ..settings.labels import TEST_SETS, scored_test_sets
 from ..settings.settings import defaults, flatten
 from ..settings.strategies import STRATEGIES
+from ..training.environment import runs_by_env
+from .labels import name_differences
 
 METRICS_FILE = "metrics/metrics.json"
 PARAMS_FILE = "params.yaml"

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..io.atomic import atomic_open
 from ..settings.configs import RATIO_STUDY_STRATEGY
-from ..settings.labels import COLUMNS
-from .groups import _TS_PREFIXES, COLLAPSE_F1, SHOWN_RUNTIME
+from ..settings.labels import COLUMNS, scored_test_sets
+from .groups import COLLAPSE_F1, SHOWN_RUNTIME
 
 
 def _cell(m: dict[str, Any], key: str, na: bool) -> str:

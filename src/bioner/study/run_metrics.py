@@ -32,8 +32,9 @@ import yaml
 from ..errors import UserError
 from ..io.atomic import write_json, write_yaml
 from ..settings.configs import config_name
-from ..settings.labels import COLUMNS, TEST_SETS, metric_key
+from ..settings.labels import COLUMNS, TEST_SETS, canonical_test_set, metric_key
 from ..settings.strategies import STRATEGIES, Strategy
+from ..training.environment import ENV_HASH_KEY, env_hash, record
 
 
 class RunMetricsError(UserError, RuntimeError):

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.corpus import has_blank, is_blank
-from ..data.textsplit import TOKENIZERS, tokenize_with_offsets
+from ..data.textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 from ..errors import UserError
 from ..io.atomic import atomic_open
 from ..io.jsonl import json_object, line_error, text_lines

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import torch
 
 from ..data.corpus import repair_iob2
-from ..data.textsplit import TOKENIZERS, tokenize_with_offsets
+from ..data.textsplit import DEFAULT_TOKENIZER, TOKENIZERS, tokenize_with_offsets
 from ..settings.backbones import BackboneError
 from ..training.modeling import load_checkpoint
 from .inference import DEFAULT_CHUNK_SIZE, WordPrediction, tag_words
 from .load import CheckpointError, TaggerError, _is_hub_id, _resolve_device, check_label_map, download, quantize_int8
+from .precision import apply_precision, check_precision
 
 # the loading half, re-exported: `bioner.tagging.tagger` stays the one import for the tagger and its errors
 from .scoring import evaluate_file

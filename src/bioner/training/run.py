@@ -28,7 +28,7 @@ from ..io.atomic import check_writable, filling, plain_modes, replace_dir, temp_
 from ..io.atomic_temps import OutputError
 from ..io.lock import exclusive
 from ..settings.settings import Settings
-from . import modeling, runtime
+from . import environment, modeling, runtime
 from .callbacks import LiveCallback, LogLinesCallback, RunTally, open_live
 from .curves import write_curves
 from .data import GOLD, SILVER, build_datasets, load_training_corpora, run_inputs, vocab_texts
