@@ -213,9 +213,8 @@ def test_train_output_reads_as_lines(tmp_path: Path, small_sample_dir: Path) -> 
 def test_every_flag_says_what_it_does_and_its_default() -> None:
     import argparse
 
-    from bioner.settings.settings.configs import CONFIGS
-
     from bioner.cli.args import build_parser
+    from bioner.settings.configs import CONFIGS
 
     sub = next(a for a in build_parser(list(CONFIGS))._actions if isinstance(a, argparse._SubParsersAction))
     for name, parser in sub.choices.items():

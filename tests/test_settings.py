@@ -8,9 +8,9 @@ from typing import get_args
 
 import pytest
 import yaml
-from bioner.settings.configs import CONFIGS, config_name, config_overrides
 
 from bioner.settings import settings as S
+from bioner.settings.configs import CONFIGS, config_name, config_overrides
 from bioner.settings.labels import SEED_TYPES
 from bioner.settings.sections import RATIOS
 from bioner.settings.strategies import STRATEGIES

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import UserError
+from ..settings import settings as S
+from ..settings.configs import config_overrides
 from ..settings.labels import VIEW_FIELDS
 from ..settings.settings import BACKBONES, defaults
 from ..settings.strategies import STRATEGY_NAMES
@@ -305,3 +308,19 @@ def _add_demo(sub: Any) -> None:
                    help="how gold and silver are mixed (default: %(default)s)")
     p.add_argument("--epochs", type=float, default=3, help="training epochs (default: %(default)s)")
     p.add_argument("--seed", type=int, default=42, help="training seed (default: %(default)s)")
+
+
+def load_settings(args: argparse.Namespace) -> S.Settings:
+    """settings.load() with this command line: --params (./params.yaml if present, else the defaults), then
+    --config, the flag aliases (cli_args.FLAG_ALIASES) and every -s KEY=VALUE, in that order."""
+    path: Path | None = Path(args.params)
+    if not args.params_given and not path.is_file():
+        path = None
+    overrides: list[tuple[str, Any]] = []
+    if getattr(args, "config", None):
+        overrides += config_overrides(args.config).items()
+    for flag, (key, _) in FLAG_ALIASES.items():
+        if getattr(args, flag, None) is not None:
+            overrides.append((key, getattr(args, flag)))
+    overrides += [S.parse_override(item) for item in getattr(args, "set", None) or []]
+    return S.load(path, overrides)

@@ -92,7 +92,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def _test_sets(args: argparse.Namespace) -> dict:
     """evaluate.test_sets of the settings, by name; an unknown --test_set is a one-line error."""
-    from .cli import load_settings
+    from .args import load_settings
 
     table = load_settings(args).test_sets
     unknown = [n for n in args.test_set or [] if canonical_test_set(n) not in table]

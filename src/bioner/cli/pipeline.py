@@ -9,33 +9,16 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 from .. import hints
 from ..errors import UserError
 from ..io.atomic import check_writable
 from ..settings import settings as S
-from ..settings.configs import CONFIGS, config_name, config_overrides
-from .args import FLAG_ALIASES, UsageError, build_parser
+from ..settings.configs import CONFIGS, config_name
+from .args import UsageError, build_parser, load_settings
 from .model import cmd_evaluate, cmd_predict, cmd_publish, print_scores
 
 log = logging.getLogger("bioner")
-
-
-def load_settings(args: argparse.Namespace) -> S.Settings:
-    """settings.load() with this command line: --params (./params.yaml if present, else the defaults), then
-    --config, the flag aliases (cli_args.FLAG_ALIASES) and every -s KEY=VALUE, in that order."""
-    path: Path | None = Path(args.params)
-    if not args.params_given and not path.is_file():
-        path = None
-    overrides: list[tuple[str, Any]] = []
-    if getattr(args, "config", None):
-        overrides += config_overrides(args.config).items()
-    for flag, (key, _) in FLAG_ALIASES.items():
-        if getattr(args, flag, None) is not None:
-            overrides.append((key, getattr(args, flag)))
-    overrides += [S.parse_override(item) for item in getattr(args, "set", None) or []]
-    return S.load(path, overrides)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -65,7 +48,7 @@ def cmd_distant(args: argparse.Namespace) -> None:
     """The distant stage (keep | relabel), or with --score: a dictionary labelling scored against gold."""
     s = load_settings(args)
     if args.hash_inputs:
-        from .distant.inputs import write_stamp
+        from ..distant.inputs import write_stamp
 
         n = write_stamp(args.hash_inputs, s.distant, args.data_dir)
         print(f"{args.hash_inputs}: content hashes of {n} file(s) the distant settings name")
@@ -99,7 +82,7 @@ def cmd_distant(args: argparse.Namespace) -> None:
 
 def cmd_corpus(args: argparse.Namespace) -> None:
     """The corpus stage (bioner.scrape): an unlabelled silver corpus from Entrez, PubMed XML or plain text."""
-    from .scrape.command import cmd_corpus as run
+    from ..scrape.command import cmd_corpus as run
 
     run(args, load_settings(args))
 
@@ -118,7 +101,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         s = load_settings(args)
         check_backbone(s.backbone)
         if s.distant.mode == "relabel":
-            from .distant.inputs import check_settings_inputs
+            from ..distant.inputs import check_settings_inputs
 
             check_settings_inputs(s.distant, s.data.source)
     except UserError as err:

@@ -1,4 +1,4 @@
-"""The study queued as DVC experiments: the seed configurations (bioner.settings.settings.configs) x seeds, and the
+"""The study queued as DVC experiments: the seed configurations (bioner.settings.configs) x seeds, and the
 ratio-study strategy x silver ratios x seeds.
 
 Queueing is a thin layer over `dvc exp run --queue -S ...` (DVC's own queue runs them: `dvc queue start -j N`);
