@@ -14,7 +14,7 @@ from layout_graph import PKG, SRC, closure, imports, module_name, modules
 ROOT = SRC.parent
 #: The layers, bottom up: a module imports only modules of its own layer or a lower one. Top-level modules
 #: (errors, hints) are the bottom; `bioner/__init__.py` (the public API) is the top.
-LAYERS = ("errors", "hints", "io", "settings", "data", "distant", "training", "tagging", "study", "cli")
+LAYERS = ("errors", "hints", "io", "settings", "data", "scrape", "distant", "training", "tagging", "study", "cli")
 CLI_MODULES = ("bioner.cli.pipeline", "bioner.cli.model")
 MAX_FUNCTION_LINES = 60
 

@@ -3,20 +3,12 @@ corpus it was cut from, recorded in stats.json. A set whose files do not all mat
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from ..io.hashing import file_sha256
 from ..settings.labels import DATA_FILES
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def mismatch(silver_dir: Path, ratio: str, subset_seed: int, raw_dir: Path) -> str | None:

@@ -9,12 +9,12 @@ before DVC deletes any output.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..io.atomic import write_json
+from ..io.hashing import file_sha256
 from ..settings.dictionaries import SourceSpec, TaxdumpSource, parse_sources
 from .errors import DistantError
 from .merge import missing_file, resolve, source_label
@@ -59,15 +59,6 @@ def _files_of(spec: SourceSpec | None, path: Path) -> list[Path]:
     return [path]
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def content_hashes(dictionaries: dict[str, Any], stop: str | list[str],
                    base_dir: str | os.PathLike | None) -> dict[str, dict[str, str]]:
     """{key: {"setting", "source", "path", "sha256"}} for every named file (a taxdump folder: one per file)."""
@@ -79,7 +70,7 @@ def content_hashes(dictionaries: dict[str, Any], stop: str | list[str],
                 raise missing_file(nf.setting, nf.spec, f)
             key = nf.key if len(files) == 1 else f"{nf.key}_{f.stem}"
             label = source_label(nf.spec) if nf.spec is not None else f"stop:{stop}"
-            out[key] = {"setting": nf.setting, "source": label, "path": str(f), "sha256": sha256(f)}
+            out[key] = {"setting": nf.setting, "source": label, "path": str(f), "sha256": file_sha256(f)}
     return out
 
 

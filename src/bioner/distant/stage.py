@@ -78,63 +78,47 @@ def dictionary_scores(matcher: Matcher, test_sets: Mapping[str, TestSet], raw: P
     return out
 
 
-def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
-              gold_types: tuple[str, ...] = (), metrics_path: str | os.PathLike | None = None,
-              report_path: str | os.PathLike | None = None, silver_files: Sequence[str] = (),
-              test_sets: Mapping[str, TestSet] | None = None, corpus: Path | None = None) -> dict[str, Any]:
-    """Write `out_dir` from `raw_dir` per `cfg`; return the flat metrics (also written to `metrics_path`).
-
-    `silver_files` (data.silver; default the Hub layout's one file, used as is) are joined into the one silver
-    corpus by `join_silver` when they are several or another file. `test_sets`: never silver, and scored by the
-    dictionaries in relabel mode. `corpus`: the corpus stage's text (bioner.scrape), joined as one more silver
-    file. The full label-quality report of each relabelled file goes to `report_path`
-    ({"mode": "keep"} in keep mode).
-    """
-    raw, out = Path(raw_dir), Path(out_dir)
+def _silver_inputs(raw: Path, silver_files: Sequence[str], corpus: Path | None) -> tuple[list[tuple[str, Path]], bool]:
+    """The silver files as (name, path) and whether they are joined (several, another file, or the corpus's)."""
     silver_files = tuple(silver_files) or (DATA_FILES["silver"],)
     named = [(f, resolve(f, raw)) for f in silver_files]
     if corpus is not None:
         named.append((f"corpus/{Path(corpus).name}", Path(corpus)))
-    joined = silver_files != (DATA_FILES["silver"],) or corpus is not None
-    test_sets = dict(test_sets or {})
     missing = [rel for rel in DATA_FILES.values() if not (raw / rel).is_file()]
     missing += [name for name, path in named if not path.is_file()]
     if missing:
         raise CorpusError(f"{raw}: missing {', '.join(missing)}. Fix: run `bioner fetch` (or `dvc repro fetch`) "
                           "first")
-    matcher = None
-    hashes: dict[str, Any] = {}
-    if cfg.mode == "relabel":
-        hashes = content_hashes(cfg.dictionaries, cfg.stop, raw)  # what the labels are made from
-        matcher = matcher_from_settings(cfg, gold_types, raw)
-    existed = out.exists()
-    work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
-    reports: dict[str, Any] = {}
-    union: dict[str, Any] | None = None
-    try:
-        tree = work / "tree"
-        with filling(work, out, existed):  # a full disk names `out`, not the temp tree
-            for key, rel in DATA_FILES.items():
-                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-                src = raw / rel
-                if key in SILVER and joined:
-                    src = work / "silver_union.jsonl"
-                    exclude = gold_sentence_keys(resolve(t.path, raw) for t in test_sets.values())
-                    union = join_silver(named, src,
-                                        relabel=matcher is not None, exclude=exclude)
-                relabel = matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O))
-                if relabel:
-                    reports[key] = label_corpus(src, tree / rel, matcher, only_gold_o=key in GOLD_O)
-                    reports[key]["corpus"] = rel  # not the temp path: the report is committed
-                    reports[key]["output"] = rel
-                else:
-                    shutil.copyfile(src, tree / rel)
-            if matcher is not None:
-                write_dictionaries(matcher.lexicon, tree / DICTIONARIES_DIR)
-        spans, covered = _span_counts(tree / DATA_FILES["silver"])
-        replace_dir(tree, out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return named, silver_files != (DATA_FILES["silver"],) or corpus is not None
+
+
+def _write_tree(cfg: DistantSettings, raw: Path, work: Path, matcher: Matcher | None,
+                named: list[tuple[str, Path]] | None, test_sets: Mapping[str, TestSet]
+                ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Fill `work`/tree: each data file copied or relabelled (the silver one joined first when `named`);
+    return the per-file reports and the join's counts."""
+    tree, reports, union = work / "tree", {}, None
+    for key, rel in DATA_FILES.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        src = raw / rel
+        if key in SILVER and named is not None:
+            src = work / "silver_union.jsonl"
+            exclude = gold_sentence_keys(resolve(t.path, raw) for t in test_sets.values())
+            union = join_silver(named, src, relabel=matcher is not None, exclude=exclude)
+        if matcher is not None and (key in SILVER or (cfg.gold_o and key in GOLD_O)):
+            reports[key] = label_corpus(src, tree / rel, matcher, only_gold_o=key in GOLD_O)
+            reports[key]["corpus"] = reports[key]["output"] = rel  # not temp paths: the report is committed
+        else:
+            shutil.copyfile(src, tree / rel)
+    if matcher is not None:
+        write_dictionaries(matcher.lexicon, tree / DICTIONARIES_DIR)
+    return reports, union
+
+
+def _metrics(cfg: DistantSettings, tree_silver: Path, matcher: Matcher | None, reports: dict[str, Any],
+             union: dict[str, Any] | None) -> dict[str, Any]:
+    """The flat metrics: silver spans per type, dictionary counts, the silver files' mix."""
+    spans, covered = _span_counts(tree_silver)
     types = list(cfg.dictionaries) if matcher is None else list(matcher.lexicon.priority)
     metrics: dict[str, Any] = {"relabelled": int(matcher is not None)}
     for t in types:
@@ -150,6 +134,38 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
         metrics["silver_test_overlap_removed"] = union["test_overlap_removed"]
         for f, n in union["files"].items():
             metrics[f"silver_from_{Path(f).stem}"] = n["kept"]
+    return metrics
+
+
+def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
+              gold_types: tuple[str, ...] = (), metrics_path: str | os.PathLike | None = None,
+              report_path: str | os.PathLike | None = None, silver_files: Sequence[str] = (),
+              test_sets: Mapping[str, TestSet] | None = None, corpus: Path | None = None) -> dict[str, Any]:
+    """Write `out_dir` from `raw_dir` per `cfg`; return the flat metrics (also written to `metrics_path`).
+
+    `silver_files` (data.silver; default the Hub layout's one file, used as is) are joined into the one silver
+    corpus by `join_silver` when they are several or another file. `test_sets`: never silver, and scored by the
+    dictionaries in relabel mode. `corpus`: the corpus stage's text (bioner.scrape), joined as one more silver
+    file. The full label-quality report of each relabelled file goes to `report_path`
+    ({"mode": "keep"} in keep mode).
+    """
+    raw, out = Path(raw_dir), Path(out_dir)
+    named, joined = _silver_inputs(raw, silver_files, corpus)
+    test_sets = dict(test_sets or {})
+    matcher = None
+    hashes: dict[str, Any] = {}
+    if cfg.mode == "relabel":
+        hashes = content_hashes(cfg.dictionaries, cfg.stop, raw)  # what the labels are made from
+        matcher = matcher_from_settings(cfg, gold_types, raw)
+    existed = out.exists()
+    work = temp_dir(out)  # owner-stamped: a killed run's is removed by the next one
+    try:
+        with filling(work, out, existed):  # a full disk names `out`, not the temp tree
+            reports, union = _write_tree(cfg, raw, work, matcher, named if joined else None, test_sets)
+        metrics = _metrics(cfg, work / "tree" / DATA_FILES["silver"], matcher, reports, union)
+        replace_dir(work / "tree", out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     if matcher is not None:
         metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
     metrics.update(hash_metrics(hashes))

@@ -27,6 +27,36 @@ def _runtime_cell(runtime: dict[str, list[str]], shown: list[str]) -> str:
     return ", ".join(f"{SHOWN_RUNTIME[k]} {'/'.join(runtime.get(k, ['?']))}" for k in shown)
 
 
+def _test_set_table(report: dict[str, Any], ts: str, types: list[str], shown: list[str],
+                    min_support: int) -> list[str]:
+    """One test set's table: a row per group scored on it, P/R/F1 per type and micro (and the dictionary's F1)."""
+    rows = [g for g in report["groups"] if f"{ts}_f1" in g["metrics"]]
+    if not rows:
+        return []
+    lines = [f"## {ts.upper() if ts == 'bc5cdr' else ts.capitalize()} test ({', '.join(types)})", ""]
+    head = ["config", "backbone", "seeds", "runtime"] + [f"{t} {m}" for t in (*types, "micro")
+                                                         for m in ("P", "R", "F1")]
+    # the dictionary labelling's own micro F1 (distant.mode=relabel): what a model trained on it should beat
+    dict_col = any(f"{ts}_dict_f1" in g["metrics"] for g in rows)
+    head += ["dictionary F1"] if dict_col else []
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for g in rows:
+        m = g["metrics"]
+        cells = [g["label"] + (" ⚠ collapsed" if g["collapsed"] else "")
+                 + (" ⚠ mixed environments" if len(g.get("environments", {})) > 1 else ""), str(g["backbone"]),
+                 str(len(g["seeds"])), _runtime_cell(g["runtime"], shown)]
+        for t in (*types, "micro"):
+            sup_key = f"{ts}_support_{t}"
+            na = t != "micro" and sup_key in m and m[sup_key]["mean"] < min_support
+            for met in (c for c in COLUMNS if c != "support"):
+                key = f"{ts}_{met}" if t == "micro" else f"{ts}_{met}_{t}"
+                cells.append(_cell(m, key, na))
+        if dict_col:
+            cells.append(_cell(m, f"{ts}_dict_f1", False))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def markdown(report: dict[str, Any], min_support: int = 10) -> str:
     lines = ["# Aggregated results", "",
              "Mean ± sample std (ddof=1) over seeds; entity-level scores as each experiment's metrics.json "
@@ -40,32 +70,7 @@ def markdown(report: dict[str, Any], min_support: int = 10) -> str:
     shown = [k for k in SHOWN_RUNTIME if k == "train.cpu_threads"
              or any(set(g["runtime"].get(k, [])) - {"auto"} for g in report["groups"])]
     for ts, types in report["entity_types"].items():
-        rows = [g for g in report["groups"] if f"{ts}_f1" in g["metrics"]]
-        if not rows:
-            continue
-        lines += [f"## {ts.upper() if ts == 'bc5cdr' else ts.capitalize()} test "
-                  f"({', '.join(types)})", ""]
-        head = ["config", "backbone", "seeds", "runtime"] + [f"{t} {m}" for t in (*types, "micro")
-                                                             for m in ("P", "R", "F1")]
-        # the dictionary labelling's own micro F1 (distant.mode=relabel): what a model trained on it should beat
-        dict_col = any(f"{ts}_dict_f1" in g["metrics"] for g in rows)
-        head += ["dictionary F1"] if dict_col else []
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for g in rows:
-            m = g["metrics"]
-            cells = [g["label"] + (" ⚠ collapsed" if g["collapsed"] else "")
-                     + (" ⚠ mixed environments" if len(g.get("environments", {})) > 1 else ""), str(g["backbone"]),
-                     str(len(g["seeds"])), _runtime_cell(g["runtime"], shown)]
-            for t in (*types, "micro"):
-                sup_key = f"{ts}_support_{t}"
-                na = t != "micro" and sup_key in m and m[sup_key]["mean"] < min_support
-                for met in (c for c in COLUMNS if c != "support"):
-                    key = f"{ts}_{met}" if t == "micro" else f"{ts}_{met}_{t}"
-                    cells.append(_cell(m, key, na))
-            if dict_col:
-                cells.append(_cell(m, f"{ts}_dict_f1", False))
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _test_set_table(report, ts, types, shown, min_support)
     if report["collapsed"]:
         lines += ["## Collapsed runs", "", "Runs whose micro F1 is below "
                   f"{COLLAPSE_F1} on every test set (they predict (almost) only O):", ""]

@@ -216,6 +216,31 @@ def train(s: Settings, output_dir: str | Path, data_dir: str | Path = "data/raw"
         raise
 
 
+def _scale(s: Settings, dist: Any) -> dict[str, Any]:
+    """What makes runs with different process counts comparable (HF does not rescale the lr with world size)."""
+    world_size = dist.num_processes
+    scale = {"world_size": world_size, "learning_rate": s.learning_rate,
+             "effective_batch_size": s.train.batch_size * s.train.gradient_accumulation_steps * world_size}
+    if s.strategy_record.phases == 2:
+        scale["phase2_learning_rate"] = s.phase2_learning_rate
+    if dist.is_main_process:
+        log.info("effective batch size %d (batch %d x grad accum %d x %d processes), lr %g",
+                 scale["effective_batch_size"], s.train.batch_size, s.train.gradient_accumulation_steps,
+                 world_size, s.learning_rate)
+    return scale
+
+
+def _summary(s: Settings, fp: str, stats: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The run summary of config_snapshot.yaml before training: data, threads, inputs, environment, lock."""
+    summary: dict[str, Any] = {"fingerprint": fp, "data": stats, "cpu_threads": torch.get_num_threads(),
+                               "inputs": inputs}
+    knobs = runtime.device_knobs(s)
+    summary["environment"] = environment.numerics(torch.get_num_threads(), environment.precision_name(knobs),
+                                                  knobs["tf32"])
+    summary["lock"] = environment.lock_state(Path(environment.LOCK_FILE))  # the checkout's lock vs installed
+    return summary
+
+
 def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | None, work: Path, fp: str,
            live_dir: str | Path | None) -> dict:
     strategy = s.strategy_record
@@ -236,28 +261,14 @@ def _train(s: Settings, output_dir: Path, data_dir: Path, silver_dir: Path | Non
     o_masks = label_masks(s.scheme, {GOLD: s.entity_types.gold, SILVER: s.entity_types.silver}) \
         if strategy.partial_labels else None
 
-    # what makes runs with different process counts comparable (HF does not rescale the lr with world size)
-    world_size = dist.num_processes
-    scale = {"world_size": world_size, "learning_rate": s.learning_rate,
-             "effective_batch_size": s.train.batch_size * s.train.gradient_accumulation_steps * world_size}
-    if strategy.phases == 2:
-        scale["phase2_learning_rate"] = s.phase2_learning_rate
-    if dist.is_main_process:
-        log.info("effective batch size %d (batch %d x grad accum %d x %d processes), lr %g",
-                 scale["effective_batch_size"], s.train.batch_size, s.train.gradient_accumulation_steps,
-                 world_size, s.learning_rate)
+    scale = _scale(s, dist)
     live = open_live(live_dir)
     if live is not None:
         live.log_params(scale)
     meta = {"strategy": s.strategy, "backbone": s.backbone,
             "model_id": s.model_id,  # for `tiny` the alias: its built directory is in the deletable work dir
             "label_scheme": s.scheme.name, "max_length": s.train.max_length, "seed": s.seed}
-    summary: dict[str, Any] = {"fingerprint": fp, "data": data.stats, "cpu_threads": torch.get_num_threads(),
-                               "inputs": run_inputs(data_dir, silver_dir, corpora["silver"])}
-    knobs = runtime.device_knobs(s)
-    summary["environment"] = environment.numerics(torch.get_num_threads(), environment.precision_name(knobs),
-                                                  knobs["tf32"])
-    summary["lock"] = environment.lock_state(Path(environment.LOCK_FILE))  # the checkout's lock vs installed
+    summary = _summary(s, fp, data.stats, run_inputs(data_dir, silver_dir, corpora["silver"]))
     try:
         trainer, summary["phase1"] = run_phase(s, backbone.model, tokenizer, data.train, data.validation,
                                                work / "phase1", s.train.epochs, s.learning_rate, live, 0, o_masks)
