@@ -91,7 +91,7 @@ CHILD = {
 import json, sys, time
 from pathlib import Path
 from bioner.scrape.stage import run_stage
-from bioner.settings import CorpusSettings
+from bioner.settings.sections import CorpusSettings
 xml, out, gold = sys.argv[1:4]
 t0, c0 = time.perf_counter(), time.process_time()
 m = run_stage(CorpusSettings(source="pubmed_xml", path=xml), out, None, test_files=[Path(gold)])

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +21,21 @@ from ..settings.configs import CONFIGS, PER_BACKBONE, RATIO_STUDY_STRATEGY
 from ..settings.sections import RATIOS
 
 
+def dvc_command() -> str:
+    """`dvc` on PATH, else the one installed beside this Python (a venv's bin/, used without activating it)."""
+    if shutil.which("dvc"):
+        return "dvc"
+    beside = Path(sys.executable).parent / "dvc"
+    return str(beside) if beside.is_file() else "dvc"
+
+
 @dataclass(frozen=True)
 class GridPoint:
     name: str
     overrides: dict[str, str]
 
     def command(self, extra: list[str]) -> list[str]:
-        cmd = ["dvc", "exp", "run", "--queue", "-n", self.name]
+        cmd = [dvc_command(), "exp", "run", "--queue", "-n", self.name]
         for k, v in {**self.overrides}.items():
             cmd += ["-S", f"{k}={v}"]
         for item in extra:
@@ -89,12 +99,12 @@ def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
     listing them); `dvc queue stop` lets them finish what they run (nothing, by then) and exit. Workers that
     exit while experiments are still queued are started again (see `wait`).
     """
-    cmd = ["dvc", "queue", "start", "-j", str(jobs)]
+    cmd = [dvc_command(), "queue", "start", "-j", str(jobs)]
     subprocess.run(cmd, cwd=repo, check=True)
     try:
         wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False), workers=jobs)
     finally:  # also on Ctrl-C: the queued experiments stay queued, `dvc queue start` resumes them
-        subprocess.run(["dvc", "queue", "stop"], cwd=repo, check=False)
+        subprocess.run([dvc_command(), "queue", "stop"], cwd=repo, check=False)
 
 
 _WORKERS = re.compile(r"Worker status: (\d+) active, (\d+) idle")
@@ -113,7 +123,7 @@ def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], obje
     import time
 
     while True:
-        out = subprocess.run(["dvc", "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
+        out = subprocess.run([dvc_command(), "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
         rows = [ln.split() for ln in out.splitlines()[1:]]
         states = {r[-1] for r in rows if r}
         if not states & {"Queued", "Running"}:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..io.atomic import atomic_open, write_json
+from .grid import dvc_command
 from .groups import build_report, parse_experiments
 from .render import markdown, plot_scaling, scaling_points
 
@@ -33,7 +34,7 @@ class StudyReportError(UserError, RuntimeError):
 
 def exp_show(repo: str | Path = ".", all_commits: bool = False) -> list[dict[str, Any]]:
     """`dvc exp show --json` (DVC's own machine-readable listing; queued/failed experiments included)."""
-    cmd = ["dvc", "exp", "show", "--json"] + (["--all-commits"] if all_commits else [])
+    cmd = [dvc_command(), "exp", "show", "--json"] + (["--all-commits"] if all_commits else [])
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     if proc.returncode != 0:
         raise StudyReportError(f"`{' '.join(cmd)}` failed in {repo}: {proc.stderr.strip().splitlines()[-1:]}")
