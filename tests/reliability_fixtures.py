@@ -71,9 +71,9 @@ def pickle_model(trained: dict, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="session")
 def evals(trained: dict) -> Path:
-    """eval_test_*.json of the trained model, as the evaluate stage writes them."""
+    """eval/<test set>.json of the trained model, as the evaluate stage writes them."""
     metrics = trained["root"] / "metrics"
-    for ts in ("test_bc5cdr", "test_pubmed"):
+    for ts in ("bc5cdr", "pubmed"):
         assert main(["evaluate", "--checkpoint", str(trained["model"]), "--test_set", ts,
-                     "--data_dir", str(trained["raw"]), "--output", str(metrics / f"eval_{ts}.json")]) == 0
+                     "--data_dir", str(trained["raw"]), "--output", str(metrics / "eval" / f"{ts}.json")]) == 0
     return metrics

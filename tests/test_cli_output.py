@@ -35,8 +35,9 @@ def test_aggregate_prints_counts_as_integers(tmp_path: Path, capsys: pytest.Capt
             "run": {"data": {"gold_sentences": 100, "silver_sentences": 4000}, "cpu_threads": 1,
                     "phase1": {"best_validation_f1": 0.5, "wall_s": 1.25}}}
     (models / "config_snapshot.yaml").write_text(yaml.safe_dump(snap))
-    for name, types in (("test_bc5cdr", ("Chemical", "Disease")), ("test_pubmed", ("Virus", "Gene"))):
-        (metrics / f"eval_{name}.json").write_text(json.dumps(_eval(name, types, 0.8)))
+    (metrics / "eval").mkdir(parents=True, exist_ok=True)
+    for name, types in (("bc5cdr", ("Chemical", "Disease")), ("pubmed", ("Virus", "Gene"))):
+        (metrics / "eval" / f"{name}.json").write_text(json.dumps(_eval(name, types, 0.8)))
     assert main(["aggregate", "--model_dir", str(models), "--metrics_dir", str(metrics),
                  "--plots_dir", str(tmp_path / "plots")]) == 0
     lines = {ln.split()[0]: ln.split()[1] for ln in capsys.readouterr().out.splitlines() if ln.startswith("  ")}

@@ -83,8 +83,8 @@ def _snapshot(env: dict | None) -> dict:
 
 def _evals() -> dict:
     row = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 10}
-    return {"test_bc5cdr": {"micro": row, "per_entity": {"Chemical": row}},
-            "test_pubmed": {"micro": row, "per_entity": {"Virus": row}}}
+    return {"bc5cdr": {"micro": row, "per_entity": {"Chemical": row}},
+            "pubmed": {"micro": row, "per_entity": {"Virus": row}}}
 
 
 def test_metrics_json_carries_the_env_hash_only_when_the_run_recorded_its_environment() -> None:
@@ -102,7 +102,8 @@ def test_aggregate_writes_environment_json(tmp_path: Path, monkeypatch: pytest.M
     Path("models/config_snapshot.yaml").write_text(yaml.safe_dump(_snapshot(n)))
     Path("metrics").mkdir()
     for name, res in _evals().items():
-        Path(f"metrics/eval_{name}.json").write_text(json.dumps(res))
+        Path("metrics/eval").mkdir(parents=True, exist_ok=True)
+        Path(f"metrics/eval/{name}.json").write_text(json.dumps(res))
     metrics = write_run_metrics("models", "metrics", "plots")
     rec = json.loads(Path("metrics/environment.json").read_text())
     assert rec["env_hash"] == metrics["env_hash"] == environment.env_hash(n)

@@ -26,7 +26,7 @@ def test_a_fifth_type_is_named_and_absent_types_are_not() -> None:
     text = model_card("lab/m", _labels(["Chemical", "Disease", "Species"]),
                       _snapshot(["Chemical", "Disease"], ["Species"]), metrics)
     assert "**Chemical, Disease, Species**" in text
-    assert "| test_pubmed | Species | 0.3000 | 0.5000 | 0.4000 | 12 |" in text
+    assert "| pubmed | Species | 0.3000 | 0.5000 | 0.4000 | 12 |" in text
     assert "gold for Species only" in text and "Species is learned from **silver** labels" in text
     assert not re.search(r"\b(Gene|Virus)\b", text), "a type the checkpoint lacks is named"
 
@@ -34,7 +34,7 @@ def test_a_fifth_type_is_named_and_absent_types_are_not() -> None:
 def test_a_gold_only_model_names_only_its_gold_types() -> None:
     gold = list(SEED_TYPES.gold)
     text = model_card("lab/m", _labels(gold), _snapshot(gold, [], strategy="single_source"), None)
-    assert f"it knows {' and '.join(gold)}, nothing else" in text and "test_pubmed" not in text
+    assert f"it knows {' and '.join(gold)}, nothing else" in text and "| pubmed |" not in text
     assert "No test scores were given" in text
 
 

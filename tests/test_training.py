@@ -81,7 +81,7 @@ def test_strategy_trains_and_checkpoint_reloads(strategy: str, trained: dict, sm
     # the checkpoint is scored on every test set its label space covers (the label-space rule)
     results = {ts: evaluate(best, ts, data_dir=small_sample_dir) for ts in TEST_SETS}
     assert [ts for ts, res in results.items() if res["applicable"]] == \
-        ["test_bc5cdr"] + (["test_pubmed"] if s.scheme == SCHEME9 else [])
+        ["bc5cdr"] + (["pubmed"] if s.scheme == SCHEME9 else [])
     for res in results.values():
         assert res["sentences"] == 40 and res["micro"]["support"] > 0
 

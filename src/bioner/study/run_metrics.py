@@ -155,8 +155,8 @@ def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path 
     metrics = flat_metrics(evals, snapshot)
     metrics.update(dictionary_f1s(metrics_dir / "distant.json"))
     run = snapshot.get("run") or {}
-    write_json(metrics_dir / "environment.json", record(run.get("environment"), run.get("lock")))
     write_json(metrics_dir / "metrics.json", metrics)
+    write_json(metrics_dir / "environment.json", record(run.get("environment"), run.get("lock")))
     write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
     # DVC plots read a JSON list of records; one record per experiment, compared across experiments.
     write_json(plots_dir / "scaling_point.json", [scaling_point(metrics, snapshot, test_sets)])
