@@ -26,4 +26,4 @@ fi
 echo "dvc repro took $(( $(date +%s) - start )) s"
 cp metrics/metrics.json dvc.lock "$work/new/"
 cp metrics/environment.json "$work/new/" 2>/dev/null || true
-PYTHONPATH=src python -m bioner.reproduction --committed "$work/committed" --new "$work/new" "${opts[@]}"
+PYTHONPATH=src python -m bioner.study.reproduction --committed "$work/committed" --new "$work/new" "${opts[@]}"

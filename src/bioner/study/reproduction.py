@@ -127,7 +127,7 @@ def check(committed_dir: Path, new_dir: Path, hardware_may_differ: bool = False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bioner.reproduction", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bioner.study.reproduction", description=__doc__.splitlines()[0])
     p.add_argument("--committed", required=True, type=Path, help="dir with the committed metrics/environment")
     p.add_argument("--new", required=True, type=Path, help="dir with the re-run's metrics/environment")
     p.add_argument("--hardware-may-differ", action="store_true",
