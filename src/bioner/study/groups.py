@@ -22,6 +22,7 @@ from ..training.environment import runs_by_env
 from .labels import name_differences
 
 METRICS_FILE = "metrics/metrics.json"
+TIMINGS_FILE = "metrics/timings.json"  # train_wall_s: kept out of metrics.json (it differs run to run)
 PARAMS_FILE = "params.yaml"
 #: params that never define a configuration (replicates differ in them)
 REPLICATE_KEYS = ("seed",)
@@ -69,6 +70,9 @@ def parse_experiments(rows: list[dict[str, Any]]) -> list[Experiment]:
                 params = flatten(((data.get("params") or {}).get(PARAMS_FILE) or {}).get("data") or {})
                 mfile = (data.get("metrics") or {}).get(METRICS_FILE) or {}
                 metrics = mfile.get("data")
+                timings = ((data.get("metrics") or {}).get(TIMINGS_FILE) or {}).get("data")
+                if metrics is not None and timings:
+                    metrics = {**metrics, **timings}
                 err = None
                 if rev.get("error"):
                     err = rev["error"].get("msg", "error")

@@ -9,9 +9,11 @@ the distant stage relabelled, the dictionary labelling's own F1 per test set (`<
   annotated type, `<name>_precision`, `<name>_recall`; then `val_f1` (best validation micro F1, the last
   phase's for sequential) and `silver_sentences` (silver sentences trained on); then the details `bioner
   report` reads: `<name>_precision_<Type>`, `<name>_recall_<Type>`, `<name>_support_<Type>` (gold spans) and
-  `train_wall_s`, `train_threads` (torch CPU threads the training used), `env_hash` (bioner.training.environment). A
+  `train_threads` (torch CPU threads the training used), `env_hash` (bioner.training.environment). A
   test set the model cannot be scored on (a 5-tag model on the Virus/Gene PubMed test) contributes no keys:
   `dvc exp show` shows `-`, not a misleading 0.
+- `metrics/timings.json`: `train_wall_s` (seconds of training), a timing: outside metrics.json, so that a
+  re-run of the same experiment writes a byte-identical metrics.json; `bioner report` reads both.
 - `metrics/environment.json`: the environment record (bioner.training.environment.record): packages, threads, CPU/GPU,
   precision, requirements.lock's hash, the data's DVC hashes.
 - `metrics/config_snapshot.yaml`: the resolved settings and run summary of the trained model (git-tracked with
@@ -135,6 +137,10 @@ def scaling_point(metrics: dict[str, float], snapshot: dict[str, Any],
     return point
 
 
+#: run-to-run timings: written to timings.json beside metrics.json, not into it
+TIMING_KEYS = ("train_wall_s",)
+
+
 def dictionary_f1s(distant_metrics: Path) -> dict[str, float]:
     """The `<name>_dict_f1*` keys of the distant stage's metrics (absent in keep mode or without the file)."""
     if not distant_metrics.is_file():
@@ -155,9 +161,12 @@ def write_run_metrics(model_dir: str | Path = "models", metrics_dir: str | Path 
     metrics = flat_metrics(evals, snapshot)
     metrics.update(dictionary_f1s(metrics_dir / "distant.json"))
     run = snapshot.get("run") or {}
+    # timings vary run to run: kept out of metrics.json, which a re-run then reproduces byte for byte
+    timings = {k: metrics.pop(k) for k in TIMING_KEYS if k in metrics}
     write_json(metrics_dir / "metrics.json", metrics)
+    write_json(metrics_dir / "timings.json", timings)
     write_json(metrics_dir / "environment.json", record(run.get("environment"), run.get("lock")))
     write_yaml(metrics_dir / "config_snapshot.yaml", snapshot)
     # DVC plots read a JSON list of records; one record per experiment, compared across experiments.
     write_json(plots_dir / "scaling_point.json", [scaling_point(metrics, snapshot, test_sets)])
-    return metrics
+    return {**metrics, **timings}
