@@ -7,7 +7,7 @@ object per kept sentence (docs/benchmarks.md s.9).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 
 from ..io.jsonl import json_object, line_error, text_lines
@@ -54,12 +54,14 @@ class Dedup:
 
     def new_pmid(self, pmid: str) -> bool:
         """True the first time `pmid` is seen (an empty PMID is never a duplicate)."""
-        if not pmid:
-            return True
-        if pmid in self.pmids:
-            self.counts["duplicates_pmid"] += 1
+        return not pmid or self._first(pmid, self.pmids, "duplicates_pmid")
+
+    def _first(self, key: Hashable, seen: set, counter: str) -> bool:
+        """True (and `key` remembered) the first time it is seen; later times counted under `counter`."""
+        if key in seen:
+            self.counts[counter] += 1
             return False
-        self.pmids.add(pmid)
+        seen.add(key)
         return True
 
     def test_document(self, sentences: Sequence[Sequence[str]]) -> bool:
@@ -78,8 +80,4 @@ class Dedup:
         if key in self.test:
             self.counts["test_overlap_sentences"] += 1
             return False
-        if key in self.sentences:
-            self.counts["duplicates_sentence"] += 1
-            return False
-        self.sentences.add(key)
-        return True
+        return self._first(key, self.sentences, "duplicates_sentence")

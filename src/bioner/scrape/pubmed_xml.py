@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import ScrapeError
+from .inputs import input_files
 
 #: the PublicationType of an article that was retracted (its notice is "Retraction of Publication")
 RETRACTED = "Retracted Publication"
@@ -104,15 +105,8 @@ def iter_articles(fh: IO[bytes], name: str, fix: str = "replace the file (a trun
 
 def xml_files(path: Path) -> list[Path]:
     """`path` itself, or the *.xml / *.xml.gz files of a folder, sorted by name (baseline before updates)."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ScrapeError(f"corpus.path={str(path)!r} does not exist; give a pubmed*.xml(.gz) file or a folder of "
-                          "them")
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith((".xml", ".xml.gz")))
-    if not files:
-        raise ScrapeError(f"corpus.path={str(path)!r}: no .xml or .xml.gz file in this folder")
-    return files
+    return input_files(path, lambda p: p.name.endswith((".xml", ".xml.gz")),
+                       "a pubmed*.xml(.gz) file or a folder of them", ".xml or .xml.gz")
 
 
 def read_articles(path: str | Path) -> Iterator[Article]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..io.jsonl import text_lines
 from .errors import ScrapeError
+from .inputs import input_files
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,8 @@ class TextDocument:
 
 def text_files(path: Path) -> list[Path]:
     """The .txt files of `path` (a file, or every *.txt under a folder, sorted); ScrapeError if none."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ScrapeError(f"corpus.path={str(path)!r} does not exist; give a .txt file (one document a line) or a "
-                          "folder of .txt files")
-    files = sorted(p for p in path.rglob("*.txt") if p.is_file())
-    if not files:
-        raise ScrapeError(f"corpus.path={str(path)!r}: no .txt file in this folder")
-    return files
+    return input_files(path, lambda p: p.suffix == ".txt", "a .txt file (one document a line) or a folder of .txt "
+                       "files", ".txt", recursive=True)
 
 
 def read_documents(path: str | Path) -> Iterator[TextDocument]:

@@ -102,20 +102,12 @@ def check(committed_dir: Path, new_dir: Path, hardware_may_differ: bool = False)
     else:
         lines.append(f"NOT REPRODUCED: {len(metrics)} metric(s) differ from the committed ones:")
         lines += [f"  {k}: committed {a!r}, now {b!r}" for k, a, b in metrics]
-    if contents is None:
-        lines.append("contents: no dvc.lock to compare")
-    elif contents:
-        lines.append("contents that differ (md5 in dvc.lock, committed -> now):")
-        lines += [f"  {p}: {a} -> {b}" for p, a, b in contents]
-    else:
-        lines.append("contents: byte-identical " + ", ".join(CONTENT_PATHS) + " (md5 in dvc.lock)")
-    if envs is None:
-        lines.append("environment: the committed run has no environment.json (recorded since the lock)")
-    elif envs:
-        lines.append("environment fields that differ (committed -> now):")
-        lines += [f"  {k}: {a!r} -> {b!r}" for k, a, b in envs]
-    else:
-        lines.append("environment: identical record")
+    lines += _section(contents, "contents: no dvc.lock to compare",
+                      "contents that differ (md5 in dvc.lock, committed -> now):",
+                      "contents: byte-identical " + ", ".join(CONTENT_PATHS) + " (md5 in dvc.lock)", "{} -> {}")
+    lines += _section(envs, "environment: the committed run has no environment.json (recorded since the lock)",
+                      "environment fields that differ (committed -> now):", "environment: identical record",
+                      "{!r} -> {!r}")
     passed = not metrics and not contents
     if not passed and hardware_may_differ and envs:
         numerics = [k for k, _, _ in envs if k.startswith("numerics.")]
@@ -124,6 +116,16 @@ def check(committed_dir: Path, new_dir: Path, hardware_may_differ: bool = False)
                          + "); the numbers are not comparable to the last digit across CPUs/GPUs")
             passed = True
     return passed, lines
+
+
+def _section(diffs: list[tuple[str, object, object]] | None, missing: str, header: str, same: str,
+             change: str) -> list[str]:
+    """Report lines for one comparison: nothing to compare, the differences, or identical."""
+    if diffs is None:
+        return [missing]
+    if not diffs:
+        return [same]
+    return [header] + [f"  {k}: " + change.format(a, b) for k, a, b in diffs]
 
 
 def main(argv: list[str] | None = None) -> int:

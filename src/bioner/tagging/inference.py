@@ -193,16 +193,9 @@ def tag_words(
         yield WordPrediction(labels, scores)
 
 
-def _tag_visible(
-    sentences: Iterable[Sequence[str]],
-    tokenizer: PreTrainedTokenizerFast,
-    model: PreTrainedModel,
-    *,
-    batch_size: int = 64,
-    max_length: int | None = None,
-    device: str | torch.device | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Iterator[WordPrediction]:
+def _tag_visible(sentences: Iterable[Sequence[str]], tokenizer: PreTrainedTokenizerFast, model: PreTrainedModel, *,
+                 batch_size: int, max_length: int | None, device: str | torch.device | None,
+                 chunk_size: int) -> Iterator[WordPrediction]:
     """tag_words for sentences without whitespace-only words."""
     id2label = {int(k): v for k, v in model.config.id2label.items()}
     encoder = _Encoder(tokenizer, max_positions(tokenizer, model, max_length))
