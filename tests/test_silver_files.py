@@ -134,3 +134,12 @@ def test_the_corpus_stage_text_joins_the_silver(raw: Path, tmp_path: Path) -> No
     out = _lines(tmp_path / "lab" / DATA_FILES["silver"])
     mine = [r for r in out if r["origin"] == "corpus/pubmed.jsonl"]
     assert len(mine) == 1 and mine[0]["pmid"] == "1" and "B-Virus" in mine[0][FIELD_FULL]
+
+
+def test_dictionary_scores_refuse_a_test_set_without_its_types(raw: Path, tmp_path: Path) -> None:
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "lab" / "keep.txt").write_text("previous output")
+    tests = {"viruses": TestSet("viruses", DATA_FILES["test_pubmed"], "gold", ("Virus",))}
+    with pytest.raises(DistantError, match="test set viruses: .* no gold span of Virus"):
+        run_stage(S.DistantSettings(mode="relabel"), raw, tmp_path / "lab", gold_types=GOLD, test_sets=tests)
+    assert (tmp_path / "lab" / "keep.txt").read_text() == "previous output"  # nothing swapped in

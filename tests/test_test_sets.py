@@ -113,3 +113,14 @@ def test_evaluate_scores_every_test_set_of_the_settings(small_sample_dir: Path, 
     assert res["per_entity"]["Virus"]["support"] == gold
     assert main(["evaluate", "--params", str(params), "--checkpoint", str(tiny_checkpoint),
                  "--test_set", "nope"]) == 2
+
+
+def test_a_test_set_without_a_span_of_its_types_is_refused(small_sample_dir: Path, tiny_backbone: Path,
+                                                          tmp_path: Path) -> None:
+    """Virus lives in decoded_tags_pseudo_final: read in the gold view every F1 would be 0 with exit 0."""
+    from bioner.tagging.evaluation import evaluate
+    from bioner.tagging.load import EvaluateError
+
+    ts = TestSet("viruses", DATA_FILES["test_pubmed"], "gold", ("Virus",))
+    with pytest.raises(EvaluateError, match=r"test set viruses: .* no gold span of Virus in 'decoded_tags'"):
+        evaluate(tmp_path / "no_model_needed", ts, data_dir=small_sample_dir)

@@ -20,6 +20,7 @@ from ..data.corpus import CorpusError, load_corpus
 from ..io.atomic import filling, replace_dir, temp_dir, write_json
 from ..settings.labels import DATA_FILES, FIELD_FULL, CheckpointTypes, TestSet
 from ..settings.sections import DistantSettings
+from .errors import DistantError
 from .filters import NameFilters
 from .inputs import content_hashes, hash_metrics
 from .labelling import label_corpus, score_labelling
@@ -69,7 +70,11 @@ def dictionary_scores(matcher: Matcher, test_sets: Mapping[str, TestSet], raw: P
     out: dict[str, float] = {}
     for name, ts in test_sets.items():
         path = resolve(ts.path, raw)
-        types = tuple(t for t in ts.annotated_types(load_corpus(path, ts.field).tags, run) if t in dict_types)
+        tags = load_corpus(path, ts.field).tags
+        if ts.lacks_its_types(tags):
+            raise DistantError(f"test set {name}: {path} has no gold span of {', '.join(ts.types)} in {ts.field!r} "
+                               f"(view {ts.view}): nothing to score. Fix: its view or types in evaluate.test_sets")
+        types = tuple(t for t in ts.annotated_types(tags, run) if t in dict_types)
         if not types:
             continue
         res = score_labelling(path, matcher, types, gold_field=ts.field)
@@ -163,11 +168,11 @@ def run_stage(cfg: DistantSettings, raw_dir: str | os.PathLike, out_dir: str | o
         with filling(work, out, existed):  # a full disk names `out`, not the temp tree
             reports, union = _write_tree(cfg, raw, work, matcher, named if joined else None, test_sets)
         metrics = _metrics(cfg, work / "tree" / DATA_FILES["silver"], matcher, reports, union)
+        if matcher is not None:  # before the swap: a bad test set leaves the previous output as it was
+            metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
         replace_dir(work / "tree", out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if matcher is not None:
-        metrics.update(dictionary_scores(matcher, test_sets, raw, gold_types))
     metrics.update(hash_metrics(hashes))
     if report_path is not None:
         report: dict[str, Any] = {"mode": cfg.mode, "files": reports}

@@ -217,6 +217,11 @@ class TestSet:
         order = {t: i for i, t in enumerate(seen)}
         return tuple(sorted(seen, key=lambda t: (rank.get(t, len(rank)), order[t])))
 
+    def lacks_its_types(self, tags: Iterable[Sequence[str]]) -> bool:
+        """True when `types` are given but no span of any of them is in `tags` (this view of the file): every F1
+        would be 0 by construction, most likely the wrong view or file."""
+        return bool(self.types) and not any(t[2:] in self.types for seq in tags for t in seq if t != "O")
+
     @staticmethod
     def scorable(annotated: Iterable[str], model: CheckpointTypes) -> bool:
         """The label-space rule: a model can be scored here if it predicts any type this test set annotates."""

@@ -16,6 +16,7 @@ from typing import Any
 from ..data.corpus import load_corpus
 from ..io.atomic import write_json
 from ..settings.labels import TEST_SETS, TestSet, bio_label2id, canonical_test_set
+from .load import EvaluateError
 from .scoring import checkpoint_types, score
 from .tagger import Tagger
 
@@ -42,6 +43,10 @@ def evaluate(checkpoint: str | Path, test_set: str | TestSet, data_dir: str | Pa
     several test sets (called after the test set is read, so a bad test file is reported first)."""
     spec, path = resolve_test_set(test_set, data_dir)
     corpus = load_corpus(path, spec.field)  # records and label syntax, before the model is loaded
+    if spec.lacks_its_types(corpus.tags):
+        raise EvaluateError(f"test set {spec.name}: {path} has no gold span of {', '.join(spec.types)} in "
+                            f"{spec.field!r} (view {spec.view}): nothing to score. Fix: its view or types in "
+                            "evaluate.test_sets")
     loaded = load() if load else Tagger.load(checkpoint, device=device, allow_pickle=allow_pickle)
     tagger = loaded if isinstance(loaded, Tagger) else Tagger(*loaded, source=str(checkpoint), device=device)
     model_types = checkpoint_types(tagger)
