@@ -42,7 +42,7 @@ def is_common_word(tokens: tuple[str, ...], zipf: float, *, capitalised_only: bo
     `capitalised_only`, only names with a capital letter count (a lowercase name is the word itself)."""
     if len(tokens) != 1 or not tokens[0].isalpha() or (capitalised_only and tokens[0].islower()):
         return False
-    from wordfreq import zipf_frequency  # imported on first use: loading its tables takes ~0.3 s
+    from wordfreq import zipf_frequency  # imported on first use: its word tables are slow to load
 
     return zipf_frequency(tokens[0], "en") >= zipf
 
