@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -172,3 +175,20 @@ def _stage_argv(command: str, sandbox: Path, trained: dict, evals: Path) -> list
                 "--seed", "3", "--data_dir", trained["raw"], "--output_dir", out, "--work_dir", sandbox / "work",
                 "--silver_dir", sandbox / "none"]
     return ["fetch", "--source", "sample", "--dest", out / "raw"]
+
+
+def sigkill_when(proc: subprocess.Popen, ready: Callable[[], bool], never: str, log: Path | None = None) -> None:
+    """SIGKILL `proc` as soon as `ready()` holds (polled for up to 120 s); `never` (or the tail of `log`) names
+    what did not happen. The process is never left running."""
+    try:
+        deadline = time.time() + 120
+        while not ready():
+            assert proc.poll() is None, log.read_text()[-3000:] if log else never
+            assert time.time() < deadline, never
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -8,17 +8,15 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bioner.settings.labels import DATA_FILES
-from reliability_helpers import _stage_argv, _unshare_available, files_under, last_error_line, run_cli
+from reliability_helpers import _stage_argv, _unshare_available, files_under, last_error_line, run_cli, sigkill_when
 
 
 @pytest.fixture
@@ -74,17 +72,8 @@ def test_stale_temp_of_a_killed_predict_is_removed_by_the_next_run(sandbox: Path
     argv = ["predict", "--checkpoint", str(trained["model"]), "--input", str(big), "--output", str(output)]
     proc = subprocess.Popen([sys.executable, "-m", "bioner.cli", *argv], cwd=sandbox,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        while not list(output.parent.glob(".predictions.jsonl.tmp*")):
-            assert proc.poll() is None and time.time() < deadline, "predict never started writing"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    sigkill_when(proc, lambda: bool(list(output.parent.glob(".predictions.jsonl.tmp*"))),
+                 "predict never started writing")
     (killed,) = output.parent.glob(".predictions.jsonl.tmp*")
     assert f"-{proc.pid}-" in killed.name  # the owner is in the name
     assert not output.exists()

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import yaml
 
 from bioner.settings import settings as S
 from bioner.settings.labels import DATA_FILES
-from reliability_helpers import TINY_SETS, _count_training_steps, copy_data, run_cli
+from reliability_helpers import TINY_SETS, _count_training_steps, copy_data, run_cli, sigkill_when
 
 pytestmark = pytest.mark.slow  # trainings killed and resumed in subprocesses
 
@@ -63,18 +62,7 @@ def test_kill_9_mid_epoch_then_resume(sandbox: Path, small_sample_dir: Path, cap
     with open(log_file, "w") as log_fh:  # a file, not a pipe: a full pipe would block the child
         proc = subprocess.Popen([sys.executable, "-c", _STALLING_TRAIN, *argv], cwd=sandbox, env=env,
                                 stdout=log_fh, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 120
-        while not marker.exists():
-            assert proc.poll() is None, log_file.read_text()[-3000:]
-            assert time.time() < deadline, "training never reached step 12"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    sigkill_when(proc, marker.exists, "training never reached step 12", log_file)
     assert proc.returncode == -signal.SIGKILL
 
     (run_dir,) = list(work.iterdir())  # work/<fingerprint>
