@@ -101,6 +101,8 @@ study-distant: setup
 VIRUS_SEEDS ?= 42 1337 2024
 VIRUS_STRATEGIES ?= joint_partial joint_uniform
 VIRUS_RATIO ?= 1
+# experiment names: $(VIRUS_NAME)-<strategy>-r<ratio>-s<seed> (DVC refuses a name twice: give each configuration its own)
+VIRUS_NAME ?= virus
 VIRUS_TESTS = -S '++evaluate.test_sets.covid={file: covid/covid_virus_test.jsonl, types: [Virus]}' \
 	-S '++evaluate.test_sets.s1000train={file: s1000/s1000_virus_train.jsonl, types: [Virus]}' \
 	-S '++evaluate.test_sets.s1000dev={file: s1000/s1000_virus_dev.jsonl, types: [Virus]}' \
@@ -113,7 +115,7 @@ VIRUS_DICT ?= -S 'distant.dictionaries.Virus=[dictionaries/viruses.txt, {format:
 VIRUS_STOP ?= SARS, CI, CT, COPD, PED, ER, CAP, BAL, ARF, CH, APACHE, ARI, SD, HR, ADP, DIC, SPF, ACS, ALT, SARI, IN, DC, ROS, CD, LPS, FIP, ORF, LAMP, MB, GC, CAT, PI, PA, AS, ET, PP, PC, PL, BT, DI, LD, SR, AMP, MRI, AST, GA, CF, CP, CO, CO2, HD, RS, NS, NA, NB, CS, FU, WD, VLP, MP, PCI, GCS, MR, SA, AM, HS, MSC, PTB, SI, HK, ACP, HPS, DPI, CPAP, RDS, TF, SF, HCP, ASC, PAI, EBP, SAP, PTA, APS, AGP, HML, MK, HE, Met, CPE, gamma, E6, E7, E1, E3, B1, LV, SV, AV, CNV, DEV
 # The dictionary configuration tuned after this study ran (its dictionary-only F1s: docs/distant.md and
 # docs/results.md, last section); not trained on yet:
-#   make study-virus VIRUS_DICT='$(VIRUS_DICT_TUNED)'
+#   make study-virus VIRUS_DICT='$(VIRUS_DICT_TUNED)' VIRUS_NAME=virustuned
 VIRUS_DICT_TUNED = -S "distant.dictionaries.Virus=[dictionaries/viruses.txt,{format:ictv_vmr,path:'$(DATA)/resources/ictv/VMR_MSL40.v1.20250307.xlsx',fields:[name,abbreviation],ranks:[genus,family],common_word_zipf:0},{format:ncbi_taxdump,path:'$(DATA)/resources/ncbi_taxonomy/taxdump_viruses.tar.gz',root:10239}]" \
 	-S "distant.dictionaries.Gene=[{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[symbol],common_word_zipf:0},{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[alias,previous],min_chars:3},{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[name],common_word_zipf:0}]" \
 	-S "distant.stop=[FIP,ORF,HR,SDS,CPE,CPAP,APC,CO2,VLP,TGE,Calu,HEK,MOF,MSC,SPR,AOM,B19,MS2,HCP,E6,E2,E3,P1,P2,B1]" \
@@ -122,7 +124,7 @@ VIRUS_DICT_TUNED = -S "distant.dictionaries.Virus=[dictionaries/viruses.txt,{for
 study-virus: setup
 	@test -d "$(DATA)" || { echo "set DATA=<dir in the Hub layout>"; exit 2; }
 	for s in $(VIRUS_SEEDS); do for st in $(VIRUS_STRATEGIES); do \
-		$(BIN)/dvc exp run --queue -n virus-$$st-r$(VIRUS_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
+		$(BIN)/dvc exp run --queue -n $(VIRUS_NAME)-$$st-r$(VIRUS_RATIO)-s$$s -S strategy=$$st -S backbone=minilm -S seed=$$s \
 			-S silver.ratio=$(VIRUS_RATIO) -S data.source=$(DATA) -S train.cpu_threads=1 -S train.learning_rate=5e-05 \
 			-S distant.mode=relabel -S 'data.silver=[pubmed/pubmed_scrapping.jsonl, covid/covid_sentences.jsonl]' \
 			$(VIRUS_DICT) $(VIRUS_TESTS); \

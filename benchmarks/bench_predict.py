@@ -1,4 +1,5 @@
-"""Benchmark `bioner predict`'s tagging path (bioner.Tagger): fp32 vs dynamic int8 vs `transformers.pipeline`.
+"""Benchmark `bioner predict`'s tagging path (bioner.Tagger): fp32 vs dynamic int8 vs bf16 vs `transformers.pipeline`
+(and, with onnxruntime installed beside the environment, ONNX Runtime fp32 / int8: benchmarks/onnx_arm.py).
 
 Same checkpoint, same sentences. Ours tags the pre-tokenized words (Tagger, fp32 or `quantize="int8"`); the
 pipeline (aggregation_strategy="first", batch 1 as in its default use) gets each sentence as text, its tokens
@@ -50,6 +51,8 @@ from bioner.tagging.tagger import Tagger  # noqa: E402
 from bioner.training.modeling import load_checkpoint  # noqa: E402
 
 Span = tuple[str, int, int]
+#: fp32/int8/bf16: the Tagger (bioner predict's path); ort/ort_int8: ONNX Runtime behind it; pipeline: transformers
+ARMS = ("fp32", "int8", "bf16", "ort", "ort_int8", "pipeline")
 
 
 def machine() -> dict[str, Any]:
@@ -149,8 +152,14 @@ def child(args: argparse.Namespace) -> None:
             pipe = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy="first",
                             device=torch.device("cpu"))
         run = functools.partial(pipeline_spans, pipe, batch_size=1)
+    elif args.child in ("ort", "ort_int8"):
+        from onnx_arm import ort_tagger
+
+        tagger = ort_tagger(args.checkpoint, args.threads, int8=args.child == "ort_int8")
+        run = functools.partial(ours_tagger, tagger, batch_size=args.batch_size)
     else:
-        tagger = Tagger.load(args.checkpoint, device="cpu", quantize="int8" if args.child == "int8" else None)
+        tagger = Tagger.load(args.checkpoint, device="cpu", quantize="int8" if args.child == "int8" else None,
+                             precision="bf16" if args.child == "bf16" else "fp32")
         run = functools.partial(ours_tagger, tagger, batch_size=args.batch_size)
     run(sents[:64])  # warm-up
     best, med, spans = timed(lambda: run(sents), args.repeat)
@@ -184,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data_dir", type=Path, default=Path("data/raw"), help="corpus root (Hub layout)")
     ap.add_argument("--input", type=Path, help="an extra JSONL file with 'tokens' (added to the sentences)")
     ap.add_argument("--sentences", type=int, default=1000, help="BC5CDR test sentences timed (0: all)")
-    ap.add_argument("--arms", default="fp32,int8,pipeline", help="comma list of fp32 | int8 | pipeline")
+    ap.add_argument("--arms", default="fp32,int8,pipeline", help="comma list of " + " | ".join(ARMS))
     ap.add_argument("--threads", default="1,2", help="comma list of torch thread counts")
     ap.add_argument("--rounds", type=int, default=2, help="rounds over all arms (interleaved); best counts")
     ap.add_argument("--repeat", type=int, default=1, help="timed passes per child")
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--max_load", type=float, help="wait (up to 20 min) for a 1-minute load average below this "
                     "before each child (default: measure at once, under whatever load there is)")
-    ap.add_argument("--child", choices=["fp32", "int8", "pipeline"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=ARMS, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--f1", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -248,9 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         for d in diffs:
             print("  DIFF", d)
         ok = same == n
-    if "fp32" in first and "int8" in first:
-        print(f"int8 vs fp32: same spans on {same_spans(first['int8']['spans'], first['fp32']['spans'])}/{n} "
-              "sentences")
+    for arm in [a for a in arms if a not in ("fp32", "pipeline")]:
+        if "fp32" in first:
+            print(f"{arm} vs fp32: same spans on {same_spans(first[arm]['spans'], first['fp32']['spans'])}/{n} "
+                  "sentences")
     print(f"\n| arm | threads | sentences/s (best of {args.rounds}) | vs fp32 | vs pipeline | peak RSS MiB | "
           "BC5CDR test F1 (Chem / Dis) | load during |")
     print("|---|---:|---:|---:|---:|---:|---|---|")

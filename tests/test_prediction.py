@@ -229,6 +229,20 @@ def test_predict_jsonl_keeps_fields_and_ids(keyword_ckpt: Path, tmp_path: Path) 
     assert sorted(x.name for x in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]  # no temp file left
 
 
+@pytest.mark.parametrize(("flags", "fixed"), [([], 1), (["--memory", "fast"], 0)])
+def test_predict_fixes_the_mmap_threshold_unless_fast(keyword_ckpt: Path, tmp_path: Path, flags: list[str],
+                                                      fixed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bioner.tagging import memory
+
+    calls: list[int] = []
+    monkeypatch.setattr(memory, "fix_mmap_threshold", lambda *a: calls.append(1) or True)
+    inp = write_jsonl(tmp_path / "in.jsonl", [{"tokens": ["SARS", "CoV"]}])
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--checkpoint", str(keyword_ckpt), "--input", str(inp), "--output", str(out),
+                 *flags]) == 0
+    assert len(calls) == fixed and read_jsonl(out)[0]["predictions"][0]["type"] == "Virus"
+
+
 def test_predict_text_mode(keyword_ckpt: Path, tmp_path: Path) -> None:
     inp = tmp_path / "in.txt"
     inp.write_text("SARS-CoV-2 and  HIV-1 in ACE2 cells.\n\nIL-6 was given with cisplatin\n", encoding="utf-8")

@@ -243,6 +243,11 @@ def _add_predict(sub: Any) -> None:
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="bf16: the model in bfloat16, only on a GPU with bf16 or a CPU with AVX512-BF16/AMX "
                    "(refused elsewhere); docs/benchmarks.md s.5 (default: %(default)s)")
+    p.add_argument("--memory", choices=["bounded", "fast"], default="bounded",
+                   help="bounded: glibc's mmap threshold fixed, so memory stays flat over any input (a slower "
+                   "forward pass); fast: glibc's adaptive threshold, which grows the heap after long sentences; "
+                   "figures in docs/benchmarks.md s.4. A MALLOC_MMAP_THRESHOLD_ you set wins (default: "
+                   "%(default)s)")
 
 
 def _add_publish(sub: Any) -> None:

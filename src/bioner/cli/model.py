@@ -104,7 +104,11 @@ def _test_sets(args: argparse.Namespace) -> dict:
 def cmd_predict(args: argparse.Namespace) -> None:
     """A thin shell over Tagger (bioner.tagging.prediction.predict_file streams the file through it)."""
     check_writable(args.output)  # before loading the model and tagging the whole input
+    from ..tagging.memory import fix_mmap_threshold
     from ..tagging.prediction import predict_file
+
+    if args.memory == "bounded":
+        fix_mmap_threshold()
 
     res = predict_file(args.checkpoint, args.input, args.output, fmt=args.format, tokenizer=args.tokenizer,
                        batch_size=args.batch_size, device=args.device, max_length=args.max_length,
