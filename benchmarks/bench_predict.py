@@ -1,19 +1,21 @@
 """Benchmark `bioner predict`'s tagging path (bioner.Tagger): fp32 vs dynamic int8 vs bf16 vs `transformers.pipeline`
 (and, with onnxruntime installed beside the environment, ONNX Runtime fp32 / int8: benchmarks/onnx_arm.py).
 
-Same checkpoint, same sentences. Ours tags the pre-tokenized words (Tagger, fp32 or `quantize="int8"`); the
+Same checkpoint, same sentences. Ours tags the pre-tokenized words (Tagger: fp32, `quantize="int8"` or
+`precision="bf16"`, the last only on a CPU with native bf16); the
 pipeline (aggregation_strategy="first", batch 1 as in its default use) gets each sentence as text, its tokens
 joined by single spaces, and its character offsets are mapped back to token indices. Each (arm, threads) runs in
 its own process (OMP_NUM_THREADS and torch threads set there; peak RSS is that process's), in `--rounds` rounds
 that interleave the arms, so a neighbour's load hits every arm alike; the best round counts. Model loading is
 outside the timings (each child warms up on 64 sentences first). The script checks that fp32 and the pipeline
-give the same spans (type, start_token, end_token; scores within 1e-3), counts the sentences where int8 differs
-from fp32, and scores fp32 and int8 on the full BC5CDR test set with the project's scoring path
+give the same spans (type, start_token, end_token; scores within 1e-3), counts the sentences where each other arm
+differs from fp32, and scores every arm but the pipeline on the full BC5CDR test set with the project's scoring path
 (`bioner evaluate`'s, through the Tagger). It prints the load average with every figure: on a shared machine they
 are lower bounds, comparable within one run only.
 
     python benchmarks/bench_predict.py --checkpoint scratch/minilm_ss/best_model --data_dir ../shared/data \
         --arms fp32,int8,pipeline --threads 1,2 --sentences 1000 --json scratch/bench/predict.json
+    PYTHONPATH=/tmp/ort python benchmarks/bench_predict.py ... --arms fp32,int8,bf16,ort,ort_int8,pipeline
 
 Exit status 1 if fp32 and the pipeline give different spans.
 """
