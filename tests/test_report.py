@@ -303,9 +303,32 @@ def test_grid_run_restarts_workers_that_exit_with_experiments_queued(tmp_path: P
   else touch {n}
     printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Queued\\n\\nWorker status: 1 active, 0 idle\\n'
   fi""")
-    start(2, repo=tmp_path, poll_s=0.01)
+    start(2, repo=tmp_path, poll_s=0.01, grace_s=0)
     assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue start -j 2", "queue status",
                                               "queue stop"]
+
+
+@pytest.mark.parametrize("first_status", [
+    # right after `queue start`: the workers have not registered yet
+    "abc123  e1  10:00  Queued\\nabc124  e2  10:00  Queued\\n\\nWorker status: 0 active, 0 idle",
+    # two experiments running (DVC's worker line can read 0 active meanwhile), one queued
+    "abc123  e1  10:00  Running\\nabc124  e2  10:00  Running\\nabc125  e3  10:00  Queued\\n\\n"
+    "Worker status: 0 active, 0 idle",
+])
+def test_grid_run_does_not_start_more_workers_than_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        first_status: str) -> None:
+    """`make study-virus JOBS=2` once ran four experiments at once: workers not yet registered, or running while
+    DVC listed 0 active, were taken for dead and started again."""
+    from bioner.study.grid import start
+
+    n = tmp_path / "n"
+    grace = 0 if "Running" in first_status else 30
+    calls = _fake_dvc(tmp_path, monkeypatch, f"""\
+  if [ -f {n} ]; then printf 'Task  Name  Created  Status\\nabc123  e1  10:00  Success\\n'
+  else touch {n}; printf 'Task  Name  Created  Status\\n{first_status}\\n'
+  fi""")
+    start(2, repo=tmp_path, poll_s=0.01, grace_s=grace)
+    assert calls.read_text().splitlines() == ["queue start -j 2", "queue status", "queue status", "queue stop"]
 
 
 def test_threads_shown_as_the_run_resolved_them(rows: list[dict]) -> None:

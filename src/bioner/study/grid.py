@@ -92,7 +92,7 @@ def queue(points: list[GridPoint], extra: list[str], repo: str | Path = ".", dry
     return cmds
 
 
-def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
+def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0, grace_s: float = 60.0) -> None:
     """Run the queue with `jobs` workers (`dvc queue start -j N`), wait until it is empty, stop the workers.
 
     DVC's workers otherwise stay up, idle, for minutes after the last experiment (`dvc queue status` keeps
@@ -102,7 +102,8 @@ def start(jobs: int, repo: str | Path = ".", poll_s: float = 3.0) -> None:
     cmd = [dvc_command(), "queue", "start", "-j", str(jobs)]
     subprocess.run(cmd, cwd=repo, check=True)
     try:
-        wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False), workers=jobs)
+        wait(repo, poll_s, restart=lambda: subprocess.run(cmd, cwd=repo, check=False), workers=jobs,
+             grace_s=grace_s)
     finally:  # also on Ctrl-C: the queued experiments stay queued, `dvc queue start` resumes them
         subprocess.run([dvc_command(), "queue", "stop"], cwd=repo, check=False)
 
@@ -111,26 +112,32 @@ _WORKERS = re.compile(r"Worker status: (\d+) active, (\d+) idle")
 
 
 def wait(repo: str | Path = ".", poll_s: float = 3.0, restart: Callable[[], object] | None = None,
-         workers: int = 1) -> None:
+         workers: int = 1, grace_s: float = 60.0) -> None:
     """Block until `dvc queue status` shows no queued or running experiment.
 
     With `restart`: called when experiments are queued and fewer than `workers` DVC workers are alive. DVC's
     workers can exit early: a `dvc queue stop` sent while no worker was up stays in DVC's broker and shuts down
     the next worker of that name after one experiment, and two workers reading one message of DVC's file-system
     broker at once can kill one of them (kombu: JSONDecodeError, "Unrecoverable error"); each finishes the
-    experiment it runs, the rest stay queued.
+    experiment it runs, the rest stay queued. A worker counts as alive when DVC lists it or runs an experiment
+    (its worker status can read "0 active" while experiments run), and none is judged missing within `grace_s`
+    of the last start (workers take seconds to register): otherwise `-j 2` could run four experiments at once.
     """
     import time
 
+    last_start = time.monotonic()
     while True:
         out = subprocess.run([dvc_command(), "queue", "status"], cwd=repo, capture_output=True, text=True).stdout
         rows = [ln.split() for ln in out.splitlines()[1:]]
-        states = {r[-1] for r in rows if r}
-        if not states & {"Queued", "Running"}:
+        states = [r[-1] for r in rows if r]
+        if not set(states) & {"Queued", "Running"}:
             return
-        alive = _WORKERS.search(out)
-        if restart is not None and "Queued" in states and alive and sum(map(int, alive.groups())) < workers:
-            print(f"experiments are queued but only {sum(map(int, alive.groups()))} of {workers} DVC workers are "
-                  "alive: starting the workers again", flush=True)
+        listed = _WORKERS.search(out)
+        alive = max(sum(map(int, listed.groups())) if listed else workers, states.count("Running"))
+        settled = time.monotonic() - last_start >= grace_s
+        if restart is not None and "Queued" in states and alive < workers and settled:
+            print(f"experiments are queued but only {alive} of {workers} DVC workers are alive: starting the "
+                  "workers again", flush=True)
             restart()
+            last_start = time.monotonic()
         time.sleep(poll_s)
