@@ -12,7 +12,6 @@ per-channel, as the project's `--quantize int8` does in PyTorch).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -51,8 +50,9 @@ def export(checkpoint: str, path: Path) -> None:
 def ort_tagger(checkpoint: str, threads: int, int8: bool) -> Tagger:
     """A Tagger whose logits come from ONNX Runtime (CPU, `threads` intra-op threads)."""
     import onnxruntime as ort
+    from common import scratch_dir
 
-    work = Path(tempfile.mkdtemp(prefix="bench_onnx."))
+    work = scratch_dir("bench_onnx.")  # removed when the child exits
     graph = work / "model.onnx"
     export(checkpoint, graph)
     if int8:
