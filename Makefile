@@ -113,8 +113,8 @@ VIRUS_DICT ?= -S 'distant.dictionaries.Virus=[dictionaries/viruses.txt, {format:
 # names the dictionaries match often in the COVID text that are not genes/viruses there (read off the most
 # frequent matches: abbreviations of diseases, scores, methods and units; SARS the disease; HPV's E6/E7 proteins)
 VIRUS_STOP ?= SARS, CI, CT, COPD, PED, ER, CAP, BAL, ARF, CH, APACHE, ARI, SD, HR, ADP, DIC, SPF, ACS, ALT, SARI, IN, DC, ROS, CD, LPS, FIP, ORF, LAMP, MB, GC, CAT, PI, PA, AS, ET, PP, PC, PL, BT, DI, LD, SR, AMP, MRI, AST, GA, CF, CP, CO, CO2, HD, RS, NS, NA, NB, CS, FU, WD, VLP, MP, PCI, GCS, MR, SA, AM, HS, MSC, PTB, SI, HK, ACP, HPS, DPI, CPAP, RDS, TF, SF, HCP, ASC, PAI, EBP, SAP, PTA, APS, AGP, HML, MK, HE, Met, CPE, gamma, E6, E7, E1, E3, B1, LV, SV, AV, CNV, DEV
-# The dictionary configuration tuned after this study ran (its dictionary-only F1s: docs/distant.md and
-# docs/results.md, last section); not trained on yet:
+# The dictionary configuration tuned after the first study (dictionary-only and trained F1s: docs/distant.md and
+# docs/results.md, last section):
 #   make study-virus VIRUS_DICT='$(VIRUS_DICT_TUNED)' VIRUS_NAME=virustuned
 VIRUS_DICT_TUNED = -S "distant.dictionaries.Virus=[dictionaries/viruses.txt,{format:ictv_vmr,path:'$(DATA)/resources/ictv/VMR_MSL40.v1.20250307.xlsx',fields:[name,abbreviation],ranks:[genus,family],common_word_zipf:0},{format:ncbi_taxdump,path:'$(DATA)/resources/ncbi_taxonomy/taxdump_viruses.tar.gz',root:10239}]" \
 	-S "distant.dictionaries.Gene=[{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[symbol],common_word_zipf:0},{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[alias,previous],min_chars:3},{format:hgnc,path:'$(DATA)/resources/hgnc/hgnc_entries.tsv',fields:[name],common_word_zipf:0}]" \
