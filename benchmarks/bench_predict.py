@@ -259,10 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         for d in diffs:
             print("  DIFF", d)
         ok = same == n
-    for arm in [a for a in arms if a not in ("fp32", "pipeline")]:
-        if "fp32" in first:
-            print(f"{arm} vs fp32: same spans on {same_spans(first[arm]['spans'], first['fp32']['spans'])}/{n} "
-                  "sentences")
+    others = [a for a in arms if a not in ("fp32", "pipeline")] if "fp32" in first else []
+    for arm in others:
+        print(f"{arm} vs fp32: same spans on {same_spans(first[arm]['spans'], first['fp32']['spans'])}/{n} sentences")
     print(f"\n| arm | threads | sentences/s (best of {args.rounds}) | vs fp32 | vs pipeline | peak RSS MiB | "
           "BC5CDR test F1 (Chem / Dis) | load during |")
     print("|---|---:|---:|---:|---:|---:|---|---|")

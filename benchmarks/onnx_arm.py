@@ -35,9 +35,8 @@ class OrtModel(torch.nn.Module):
         return SimpleNamespace(logits=torch.from_numpy(out[0]))
 
 
-def export(checkpoint: str, path: Path) -> None:
-    """The checkpoint's token classifier as an ONNX graph with dynamic batch and length axes."""
-    _, model = load_checkpoint(checkpoint)
+def export(model: torch.nn.Module, path: Path) -> None:
+    """A token classifier as an ONNX graph with dynamic batch and length axes."""
     model.eval()
     ids = torch.ones(2, 16, dtype=torch.long)
     torch.onnx.export(model, (ids, torch.ones_like(ids)), str(path), input_names=["input_ids", "attention_mask"],
@@ -52,9 +51,10 @@ def ort_tagger(checkpoint: str, threads: int, int8: bool) -> Tagger:
     import onnxruntime as ort
     from common import scratch_dir
 
+    tok, model = load_checkpoint(checkpoint)
     work = scratch_dir("bench_onnx.")  # removed when the child exits
     graph = work / "model.onnx"
-    export(checkpoint, graph)
+    export(model, graph)
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -63,5 +63,4 @@ def ort_tagger(checkpoint: str, threads: int, int8: bool) -> Tagger:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
-    tok, model = load_checkpoint(checkpoint)
     return Tagger(tok, OrtModel(session, model.config), source=checkpoint, device="cpu")

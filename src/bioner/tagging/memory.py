@@ -15,7 +15,6 @@ batch shapes to a few widths bounded less for more padding (same section).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import sys
@@ -39,8 +38,7 @@ def fix_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:
     if os.environ.get(ENV) is not None or not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process already runs on; no library search
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
